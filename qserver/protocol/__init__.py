@@ -1,0 +1,103 @@
+"""The websocket protocol shared by qserver and its device clients (pads, announcers).
+
+Every frame is a map with a ``type``. Server frames also carry ``event_id``: the id of the site's
+stream entry they come from (``None`` for frames that are not stream events, such as ``result``).
+The same maps travel as JSON text frames (``qs.v1.json``) or msgpack binary frames (``qs.v1.msgpack``).
+
+This module is imported by ``counter_pad`` and ``announcer``: keep it free of server imports.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgpack
+
+__all__ = [
+    "SUBPROTOCOL_JSON",
+    "SUBPROTOCOL_MSGPACK",
+    "SUBPROTOCOLS",
+    "EVENT_TYPES",
+    "PAD_ACTIONS",
+    "ProtocolError",
+    "encode",
+    "decode",
+    "topics_for_event",
+]
+
+SUBPROTOCOL_JSON = "qs.v1.json"
+SUBPROTOCOL_MSGPACK = "qs.v1.msgpack"
+SUBPROTOCOLS = (SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK)
+
+#: Event types the server sends, besides ``snapshot``, ``heartbeat`` and ``result``.
+EVENT_TYPES = frozenset(
+    {"issued", "called", "no_show", "completed", "transferred", "counter", "queue", "notice", "rated", "day"}
+)
+
+#: Actions a counter pad may send in a ``command`` frame.
+PAD_ACTIONS = ("call-next", "recall", "no-show", "complete", "pause", "resume")
+
+
+class ProtocolError(ValueError):
+    """A frame that is not a map with a string ``type``, or not valid JSON/msgpack."""
+
+
+def encode(frame: dict[str, Any], subprotocol: str) -> bytes | str:
+    """Encode one frame: ``str`` for the JSON subprotocol, ``bytes`` for msgpack."""
+    if subprotocol == SUBPROTOCOL_MSGPACK:
+        return msgpack.packb(frame, use_bin_type=True)
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(data: bytes | str, subprotocol: str) -> dict[str, Any]:
+    """Decode one frame and check it is a map with a string ``type``."""
+    try:
+        if subprotocol == SUBPROTOCOL_MSGPACK:
+            if not isinstance(data, (bytes, bytearray)):
+                raise ProtocolError("msgpack subprotocol expects binary frames")
+            frame = msgpack.unpackb(data, raw=False, strict_map_key=True)
+        else:
+            if isinstance(data, (bytes, bytearray)):
+                data = bytes(data).decode("utf-8")
+            frame = json.loads(data)
+    except ProtocolError:
+        raise
+    except Exception as exc:  # malformed bytes of any kind
+        raise ProtocolError(f"undecodable frame: {exc}") from exc
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise ProtocolError("a frame must be a map with a string 'type'")
+    return frame
+
+
+def topics_for_event(event: dict[str, Any]) -> set[str]:
+    """The topics an event is delivered to (a client subscribed to any of them receives it once).
+
+    A call goes to the floor where the ticket's agency waits and, when different, to the counter's
+    floor too.
+    """
+    topics = {"site"}
+    ticket = event.get("ticket")
+    if isinstance(ticket, dict):
+        topics.add(f"ticket:{ticket['id']}")
+        topics.add(f"agency:{ticket['agency']}")
+        topics.add(f"floor:{ticket['floor']}")
+    for agency in event.get("agencies", ()):
+        topics.add(f"agency:{agency}")
+    if event.get("agency"):
+        topics.add(f"agency:{event['agency']}")
+    if event.get("from_agency"):
+        topics.add(f"agency:{event['from_agency']}")
+    counter = event.get("counter")
+    if isinstance(counter, dict):
+        topics.add(f"counter:{counter['id']}")
+        topics.add(f"floor:{counter['floor']}")
+    elif counter is not None:
+        topics.add(f"counter:{counter}")
+    if event.get("counter_floor") is not None:
+        topics.add(f"floor:{event['counter_floor']}")
+    for floor in event.get("floors", ()):
+        topics.add(f"floor:{floor}")
+    if event.get("floor") is not None:
+        topics.add(f"floor:{event['floor']}")
+    return topics
