@@ -1,0 +1,252 @@
+"""``qserver`` command line: run, demo, check-config, token, user, stats, simulate.
+
+Settings come from flags, then ``QSERVER_*`` environment variables, then defaults. Logging is
+configured here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import config
+
+from .embedded_redis import EmbeddedRedis, running_url
+from .settings import Settings, SettingsError
+
+__all__ = ["main", "redis_url_for"]
+
+logger = logging.getLogger("qserver")
+
+
+@contextlib.contextmanager
+def redis_url_for(settings: Settings) -> Iterator[str]:
+    """The Redis to use: the configured URL, the embedded one already running for the data directory,
+    or a private one started for the duration of the block."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    url = running_url(settings.data_dir)
+    if url:
+        yield url
+        return
+    with EmbeddedRedis(settings.data_dir, settings.redis_server) as url:
+        yield url
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        host=getattr(args, "host", None), port=getattr(args, "port", None),
+        config=tuple(args.config) if getattr(args, "config", None) else None,
+        always_open=True if getattr(args, "always_open", False) else None,
+    )
+
+
+def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
+    """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set."""
+    import uvicorn
+
+    from .app import create_app
+
+    sites = config.load_sites(*settings.config)
+    with redis_url_for(settings) as url:
+        settings = settings.with_(redis_url=url)
+        app = create_app(settings, clock=clock, sites=sites)
+        server = uvicorn.Server(uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on",
+            timeout_graceful_shutdown=3, ws_ping_interval=20, ws_ping_timeout=20, access_log=False))
+        if before_serving is not None:
+            before_serving(settings, server)
+        server.run()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logger.info("qserver on http://%s:%s (sites: %s)", settings.host, settings.port,
+                ", ".join(config.load_sites(*settings.config)))
+    serve(settings)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            site = config.load_site(path)
+        except config.ConfigError as exc:
+            print(f"{path}: {len(exc.problems)} problem(s)")
+            for problem in exc.problems:
+                print(f"  {problem}")
+            status = 1
+        else:
+            print(f"{path}: ok — site '{site.slug}', {len(site.floors)} floors, {len(site.agencies)} agencies, "
+                  f"{len(site.counters)} counters")
+    return status
+
+
+async def _with_auth(settings: Settings, action):
+    from redis.asyncio import Redis
+
+    from .auth import Auth
+
+    with redis_url_for(settings) as url:
+        client = Redis.from_url(url)
+        try:
+            return await action(Auth(client, cache_s=0), client)
+        finally:
+            await client.aclose()
+
+
+def _check_site_grant(settings: Settings, site: str, counters: list[str]) -> None:
+    if site == "*":
+        return
+    sites = config.load_sites(*settings.config)
+    if site not in sites:
+        raise SystemExit(f"error: site '{site}' is not configured (known: {', '.join(sites)})")
+    for counter in counters:
+        if counter not in sites[site].counter_by_id:
+            raise SystemExit(f"error: counter '{counter}' is not configured for site '{site}'")
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    counters = args.counter or []
+    _check_site_grant(settings, args.site, counters)
+
+    async def create(auth, _client):
+        return await auth.create_token(args.role, args.site, tuple(counters), name=args.name or "",
+                                       ttl_s=args.ttl_s)
+
+    token = asyncio.run(_with_auth(settings, create))
+    print(f"{args.role} token for site {args.site}" + (f", counters {', '.join(counters)}" if counters else ""))
+    print(token)
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.user_command == "add":
+        counters = args.counter or []
+        _check_site_grant(settings, args.site, counters)
+        password = args.password
+        if password is None:
+            import getpass
+
+            password = getpass.getpass(f"password for {args.username}: ")
+
+        async def add(auth, _client):
+            await auth.add_user(args.username, password, args.role, args.site, tuple(counters))
+
+        asyncio.run(_with_auth(settings, add))
+        print(f"user {args.username} ({args.role}, site {args.site}) saved")
+    else:
+        async def listing(auth, _client):
+            return await auth.users()
+
+        for name in asyncio.run(_with_auth(settings, listing)):
+            print(name)
+    return 0
+
+
+def _optional(module: str, function: str):
+    """A command that lives in a module of its own (demo, simulate, stats)."""
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return importlib.import_module(f"qserver.{module}").__getattribute__(function)(args)
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qserver", description="Queue and counter displays for public service centers")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def server_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", help="listen address (default 127.0.0.1; QSERVER_HOST)")
+        p.add_argument("--port", type=int, help="listen port (default 8000; QSERVER_PORT)")
+        p.add_argument("--config", action="append", metavar="FILE_OR_DIR", help="extra site files (repeatable)")
+        p.add_argument("--always-open", action="store_true", help="ignore receiving hours (QSERVER_ALWAYS_OPEN=1)")
+
+    p = sub.add_parser("run", help="run the server")
+    server_flags(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="run the Cần Thơ site with a simulated day")
+    server_flags(p)
+    p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--no-announcer", action="store_true", help="do not start the floor-0 announcer")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
+    p.set_defaults(func=_optional("demo", "cmd_demo"))
+
+    p = sub.add_parser("check-config", help="validate site files and explain every error")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("token", help="create access tokens")
+    tsub = p.add_subparsers(dest="token_command", required=True)
+    t = tsub.add_parser("create", help="create a token; it is printed alone on the last line")
+    t.add_argument("--role", required=True, choices=["officer", "manager", "kiosk", "display"])
+    t.add_argument("--site", default="cantho", help="site slug, or * for a manager of every site")
+    t.add_argument("--counter", action="append", help="counter id (officers; repeatable)")
+    t.add_argument("--name", help="who uses it (shown in the audit trail)")
+    t.add_argument("--ttl-s", type=int, default=None, help="expire after this many seconds (default: never)")
+    t.add_argument("--config", action="append", metavar="FILE_OR_DIR")
+    t.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("user", help="web logins for officers and managers")
+    usub = p.add_subparsers(dest="user_command", required=True)
+    u = usub.add_parser("add")
+    u.add_argument("username")
+    u.add_argument("--role", required=True, choices=["officer", "manager"])
+    u.add_argument("--site", default="cantho")
+    u.add_argument("--counter", action="append")
+    u.add_argument("--password", help="(prompted when omitted)")
+    u.add_argument("--config", action="append", metavar="FILE_OR_DIR")
+    u.set_defaults(func=cmd_user)
+    u = usub.add_parser("list")
+    u.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("stats", help="a day's report per agency and counter")
+    p.add_argument("--site", default="cantho")
+    p.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    p.add_argument("--csv", action="store_true")
+    p.add_argument("--config", action="append", metavar="FILE_OR_DIR")
+    p.set_defaults(func=_optional("reports", "cmd_stats"))
+
+    p = sub.add_parser("simulate", help="drive a running server over the public API")
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("--site", default="cantho")
+    p.add_argument("--counters", type=int, default=10)
+    p.add_argument("--rate", type=float, default=5.0, help="tickets issued per second")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--manager-token", help="(default: created through the data directory's Redis)")
+    p.set_defaults(func=_optional("simulate", "cmd_simulate"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args) or 0
+    except (config.ConfigError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

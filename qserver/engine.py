@@ -1,0 +1,339 @@
+"""The queue engine of one site: every transition is one Lua script (see ``scripts.py``).
+
+The engine validates what it can without Redis (known agency, counter, field values, receiving hours),
+then runs the script, which decides atomically against the live state and appends the event. Lua error
+answers become :mod:`qserver.exceptions` errors; nothing is written on a refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from config import Site
+
+from . import hours
+from .cccd import age_on, parse_cccd, person_hash
+from .clock import Clock
+from .exceptions import CONFLICT_MESSAGES, Conflict, InvalidField, NotFound, QServerError, Unavailable
+from .keys import DAY_TTL_S, SiteKeys
+from .present import iso
+from .scripts import SCRIPTS
+
+__all__ = ["SiteEngine", "PRIORITIES", "OUTCOMES", "DEFAULT_SERVICE_S"]
+
+logger = logging.getLogger(__name__)
+
+PRIORITIES = ("elderly", "disabled", "pregnant", "merit")
+OUTCOMES = ("completed", "received", "returned", "resolved", "guided")
+#: Service time assumed for an agency until it has served a ticket today.
+DEFAULT_SERVICE_S = 300
+
+
+def lua_number_format(number_format: str, prefix: str) -> str:
+    """``"{prefix}{seq:03d}"`` with prefix "A" → ``"A%03d"`` for Lua's string.format."""
+    text = number_format.replace("%", "%%").replace("{prefix}", prefix.replace("%", "%%"))
+    for python, lua in (("{seq:04d}", "%04d"), ("{seq:03d}", "%03d"), ("{seq:02d}", "%02d"), ("{seq}", "%d")):
+        text = text.replace(python, lua)
+    if "{" in text or text.count("%d") + text.count("%0") != 1:
+        raise ValueError(f"number format {number_format!r} must contain exactly one {{seq}}, {{seq:03d}} ...")
+    return text
+
+
+class SiteEngine:
+    """All transitions of one site. Create once per process; share freely between tasks."""
+
+    def __init__(self, redis: Redis, site: Site, clock: Clock, *, secret: bytes,
+                 stream_maxlen: int = 200_000, always_open: bool = False):
+        self.redis, self.site, self.clock = redis, site, clock
+        self.keys = SiteKeys(site.slug)
+        self.secret = secret
+        self.stream_maxlen = stream_maxlen
+        self.always_open = always_open
+        self._slugs = [agency.slug for agency in site.agencies]
+        self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
+        self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _fixed_keys(self, day: str) -> list[str]:
+        k = self.keys
+        return [k.events, k.current_day, k.tickets, k.ticket_index, k.counters, k.idempotency(day),
+                k.calls, k.service_times, k.numbers(day), k.persons(day), k.issue_seq,
+                *(k.queue(slug) for slug in self._slugs)]
+
+    def today(self) -> str:
+        return hours.service_day(self.site, self.clock.now()).isoformat()
+
+    async def _run(self, name: str, *args: Any, actor: str = "", idem: str = "",
+                   _retry: bool = True) -> dict[str, Any]:
+        now = self.clock.now()
+        day = hours.service_day(self.site, now).isoformat()
+        argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
+                ",".join(self._slugs), *("" if a is None else a for a in args)]
+        try:
+            raw = await self._scripts[name](keys=self._fixed_keys(day), args=argv)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise Unavailable("Mất kết nối tới Redis. / Redis is unreachable.") from exc
+        answer = json.loads(raw)
+        if answer.get("err") == "rollover" and _retry:
+            await self.rollover()
+            return await self._run(name, *args, actor=actor, idem=idem, _retry=False)
+        if answer.get("err") == "unknown_counter" and _retry and answer.get("counter") in self.site.counter_by_id:
+            # A configured counter missing from Redis: the data was lost (a wiped or fresh Redis).
+            logger.warning("counters of %s missing from Redis; seeding them again", self.site.slug)
+            await self.seed_counters()
+            return await self._run(name, *args, actor=actor, idem=idem, _retry=False)
+        if "err" in answer:
+            raise self._error(answer)
+        return answer
+
+    def _error(self, answer: dict[str, Any]) -> QServerError:
+        code = answer["err"]
+        if code == "unknown_counter":
+            return NotFound(f"Quầy '{answer['counter']}' không có ở {self.site.slug}. "
+                            f"/ counter '{answer['counter']}' is not configured for site '{self.site.slug}'",
+                            code=code)
+        if code == "unknown_ticket":
+            return NotFound(f"Không tìm thấy số '{answer['ticket']}'. / ticket '{answer['ticket']}' not found",
+                            code=code)
+        if code == "unknown_agency":
+            return NotFound(f"Không có cơ quan '{answer['agency']}'. / agency '{answer['agency']}' not found",
+                            code=code)
+        template = CONFLICT_MESSAGES.get(code, code)
+        fields = {key: answer.get(key, "") for key in ("counter", "ticket", "agency")}
+        if code == "same_agency":
+            fields["agency"] = self.site.agency_by_slug[answer["agency"]].name
+        return Conflict(template.format(**fields), code=code)
+
+    async def rollover(self) -> dict[str, Any]:
+        """Close the stored service day (expire or carry over its queues) and open today's."""
+        forget_before_ms = int(self.clock.now().timestamp() * 1000) - DAY_TTL_S * 1000
+        answer = await self._run("rollover", self.site.end_of_day, forget_before_ms, actor="system")
+        if answer.get("rolled"):
+            logger.info("site %s rolled over to %s (%s tickets expired)", self.site.slug, self.today(),
+                        answer.get("expired"))
+        return answer
+
+    async def seed_counters(self) -> int:
+        """Add the configured counters that Redis does not know yet; returns how many."""
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        blobs = [json.dumps({"id": c.id, "floor": c.floor, "agencies": list(c.agencies), "status": "open",
+                             "served": 0, "since": now_ms, **({"name": c.name} if c.name else {})},
+                            ensure_ascii=False)
+                 for c in self.site.counters]
+        answer = await self._run("seed_counters", *blobs, actor="system")
+        return answer["added"]
+
+    # -- lookups that refuse early ----------------------------------------------------------------
+    def agency(self, slug: Any):
+        if not isinstance(slug, str):
+            raise InvalidField("'agency' phải là một mã cơ quan (chuỗi). / 'agency' must be a string slug.")
+        try:
+            return self.site.agency_by_slug[slug]
+        except KeyError:
+            raise NotFound(f"Không có cơ quan '{slug}' ở {self.site.slug}. "
+                           f"/ agency '{slug}' is not configured for site '{self.site.slug}'",
+                           code="unknown_agency") from None
+
+    def counter(self, counter_id: str):
+        try:
+            return self.site.counter_by_id[counter_id]
+        except KeyError:
+            raise NotFound(f"Quầy '{counter_id}' không có ở {self.site.slug}. "
+                           f"/ counter '{counter_id}' is not configured for site '{self.site.slug}'",
+                           code="unknown_counter") from None
+
+    def check_open(self) -> None:
+        """Refuse (409 ``closed_hours``) outside receiving hours, saying when the center opens."""
+        now = self.clock.now()
+        if self.always_open or hours.is_open(self.site, now):
+            return
+        opening = hours.next_opening(self.site, now)
+        when = opening.strftime("%H:%M ngày %d/%m/%Y") if opening else "chưa xác định"
+        raise Conflict(f"Ngoài giờ tiếp nhận. Trung tâm mở cửa lúc {when}. / Closed now; opens {when}.",
+                       code="closed_hours", opens_at=opening.isoformat(timespec="minutes") if opening else None)
+
+    # -- transitions ------------------------------------------------------------------------------
+    async def issue(self, agency: str, *, priority: str | None = None, citizen_qr: str | None = None,
+                    actor: str = "", idem: str = "") -> dict[str, Any]:
+        """Issue a ticket (201). Raises Conflict outside hours or when the person holds one already."""
+        target = self.agency(agency)
+        if priority is not None and priority not in PRIORITIES:
+            raise InvalidField(f"'priority' phải là một trong {', '.join(PRIORITIES)}. "
+                               f"/ 'priority' must be one of {', '.join(PRIORITIES)} or null.")
+        if citizen_qr is not None and not isinstance(citizen_qr, str):
+            raise InvalidField("'citizen_qr' phải là chuỗi. / 'citizen_qr' must be a string.")
+        self.check_open()
+        person = ""
+        if citizen_qr:
+            card = parse_cccd(citizen_qr)
+            person = person_hash(self.secret, card.id_number)
+            today = hours.service_day(self.site, self.clock.now())
+            if priority is None and age_on(card.birth_date, today) >= self.site.priority_age:
+                priority = "elderly"
+        day = hours.service_day(self.site, self.clock.now())
+        return await self._run("issue", target.slug, self._formats[target.slug], target.floor, priority or "",
+                               person, day.strftime("%Y%m%d"), self.site.slug, actor=actor, idem=idem)
+
+    async def call_next(self, counter: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
+        """Call the next ticket (200) or answer 204 when nobody waits for the counter's agencies."""
+        self.counter(counter)
+        return await self._run("call_next", counter, actor=actor, idem=idem)
+
+    async def call_ticket(self, counter: str, ticket_id: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
+        """Call one waiting ticket out of order (the event is marked ``out_of_order``)."""
+        self.counter(counter)
+        return await self._run("call_ticket", counter, ticket_id, actor=actor, idem=idem)
+
+    async def recall(self, counter: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
+        self.counter(counter)
+        return await self._run("recall", counter, actor=actor, idem=idem)
+
+    async def no_show(self, counter: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
+        self.counter(counter)
+        return await self._run("no_show", counter, self.site.no_show_return_after, actor=actor, idem=idem)
+
+    async def complete(self, counter: str, outcome: str | None = None, *, actor: str = "",
+                       idem: str = "") -> dict[str, Any]:
+        self.counter(counter)
+        if outcome is None:
+            outcome = "completed"
+        if outcome not in OUTCOMES:
+            raise InvalidField(f"'outcome' phải là một trong {', '.join(OUTCOMES[1:])}. "
+                               f"/ 'outcome' must be one of {', '.join(OUTCOMES[1:])}.")
+        return await self._run("complete", counter, outcome, actor=actor, idem=idem)
+
+    async def transfer(self, counter: str, agency: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
+        self.counter(counter)
+        target = self.agency(agency)
+        return await self._run("transfer", counter, target.slug, target.floor, actor=actor, idem=idem)
+
+    async def move_ticket(self, ticket_id: str, agency: str, *, actor: str = "") -> dict[str, Any]:
+        target = self.agency(agency)
+        return await self._run("move_ticket", ticket_id, target.slug, target.floor, actor=actor)
+
+    async def set_status(self, counter: str, action: str, reason: str | None = None, *, actor: str = "",
+                         idem: str = "") -> dict[str, Any]:
+        """``action`` is pause, resume, open or close."""
+        self.counter(counter)
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
+            raise InvalidField("'reason' phải là chuỗi tối đa 200 ký tự. / 'reason' must be a string of at most 200 characters.")
+        return await self._run("set_status", counter, action, reason or "", actor=actor, idem=idem)
+
+    async def reassign(self, counter: str, agencies: Any, *, actor: str = "") -> dict[str, Any]:
+        self.counter(counter)
+        if (not isinstance(agencies, list) or not agencies
+                or not all(isinstance(a, str) for a in agencies) or len(set(agencies)) != len(agencies)):
+            raise InvalidField("'agencies' phải là danh sách mã cơ quan, không trùng, không rỗng. "
+                               "/ 'agencies' must be a non-empty list of distinct agency slugs.")
+        for slug in agencies:
+            self.agency(slug)
+        return await self._run("reassign", counter, ",".join(agencies), actor=actor)
+
+    async def rate(self, ticket_id: str, score: Any, *, dossier: str | None = None, actor: str = "") -> dict[str, Any]:
+        levels = self.site.rating_levels
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= levels:
+            raise InvalidField(f"'score' phải là số nguyên từ 1 đến {levels}. / 'score' must be an integer 1..{levels}.")
+        if dossier is not None and (not isinstance(dossier, str) or len(dossier) > 64):
+            raise InvalidField("'dossier' phải là chuỗi tối đa 64 ký tự. / 'dossier' must be a string (≤ 64).")
+        return await self._run("rate", ticket_id, score, dossier or "", actor=actor)
+
+    # -- reads ------------------------------------------------------------------------------------
+    async def _read(self, coro):
+        try:
+            return await coro
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise Unavailable("Mất kết nối tới Redis. / Redis is unreachable.") from exc
+
+    async def ticket(self, ticket_id: str) -> dict[str, Any]:
+        """The stored ticket with ``ahead`` and ``eta_s`` when it waits; NotFound otherwise."""
+        raw = await self._read(self.redis.hget(self.keys.tickets, ticket_id))
+        if raw is None:
+            raise NotFound(f"Không tìm thấy số '{ticket_id}'. / ticket '{ticket_id}' not found", code="unknown_ticket")
+        ticket = json.loads(raw)
+        if ticket["status"] == "waiting":
+            ahead = await self._read(self.redis.zrank(self.keys.queue(ticket["agency"]), ticket_id))
+            ticket["ahead"] = ahead
+            ticket["eta_s"] = await self.estimate_wait(ticket["agency"], ahead or 0)
+        else:
+            ticket["ahead"] = 0 if ticket["status"] == "called" else None
+        return ticket
+
+    async def estimate_wait(self, agency: str, ahead: int) -> int:
+        """Seconds until a ticket with ``ahead`` people before it is called: the median of the agency's
+        recent service times × people ahead ÷ open counters serving it."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(self.keys.service_times, agency)
+        pipe.hvals(self.keys.counters)
+        recent, counters = await self._read(pipe.execute())
+        durations = json.loads(recent) if recent else []
+        per_ticket_s = statistics.median(durations) / 1000 if durations else DEFAULT_SERVICE_S
+        serving = sum(1 for raw in counters
+                      if (c := json.loads(raw)).get("status") == "open" and agency in (c.get("agencies") or []))
+        return int(round(per_ticket_s * (ahead + 1) / max(serving, 1)))
+
+    async def state(self) -> dict[str, Any]:
+        """Counters, waiting per agency, recent calls and notices: what a display shows first."""
+        k = self.keys
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(k.counters)
+        for slug in self._slugs:
+            pipe.zcard(k.queue(slug))
+        pipe.lrange(k.calls, 0, 49)
+        pipe.hgetall(k.notices)
+        pipe.xrevrange(k.events, count=1)
+        results = await self._read(pipe.execute())
+        counters_raw, counts = results[0], results[1:1 + len(self._slugs)]
+        calls_raw, notices_raw, last = results[1 + len(self._slugs):]
+        counters = {key.decode(): json.loads(value) for key, value in counters_raw.items()}
+        current_ids = [c["current"] for c in counters.values() if c.get("current")]
+        currents = {}
+        if current_ids:
+            blobs = await self._read(self.redis.hmget(k.tickets, current_ids))
+            currents = {tid: json.loads(b) for tid, b in zip(current_ids, blobs) if b}
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        notices = [n for n in (json.loads(v) for v in notices_raw.values()) if n.get("expires_at", 0) > now_ms]
+        order = {c.id: i for i, c in enumerate(self.site.counters)}
+        return {
+            "site": self.site.slug,
+            "day": self.today(),
+            "event_id": last[0][0].decode() if last else "0-0",
+            "counters": [(c, currents.get(c.get("current"))) for c in
+                         sorted(counters.values(), key=lambda c: order.get(c["id"], len(order)))],
+            "waiting": dict(zip(self._slugs, counts)),
+            "calls": [json.loads(c) for c in calls_raw],
+            "notices": sorted(notices, key=lambda n: n["created_at"], reverse=True),
+        }
+
+    async def post_notice(self, text: Any, floor: Any = None, ttl_s: Any = 600, *, actor: str = "") -> dict[str, Any]:
+        """Put a message on the hall displays (one floor or all) for ``ttl_s`` seconds."""
+        if not isinstance(text, str) or not text.strip() or len(text) > 500:
+            raise InvalidField("'text' phải là chuỗi 1–500 ký tự. / 'text' must be a string of 1-500 characters.")
+        if floor is not None and (isinstance(floor, bool) or floor not in self.site.floor_by_number):
+            raise InvalidField(f"'floor' {floor!r} không có ở {self.site.slug}. / unknown floor {floor!r}.")
+        if isinstance(ttl_s, bool) or not isinstance(ttl_s, int) or not 10 <= ttl_s <= 86400:
+            raise InvalidField("'ttl_s' phải là số giây 10–86400. / 'ttl_s' must be 10..86400 seconds.")
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        notice = {"id": f"n{now_ms}", "text": text.strip(), "created_at": now_ms, "expires_at": now_ms + ttl_s * 1000,
+                  "by": actor}
+        if floor is not None:
+            notice["floor"] = floor
+        blob = json.dumps(notice, ensure_ascii=False)
+        event = json.dumps({"type": "notice", "notice": notice, "at": now_ms, "actor": actor}, ensure_ascii=False)
+        pipe = self.redis.pipeline(transaction=True)  # blind writes: one MULTI
+        pipe.hset(self.keys.notices, notice["id"], blob)
+        pipe.xadd(self.keys.events, {"e": event}, maxlen=self.stream_maxlen, approximate=True)
+        _, event_id = await self._read(pipe.execute())
+        notice["expires_at"] = iso(self.site, notice["expires_at"])
+        return {"notice": notice, "event_id": event_id.decode()}
+
+    async def record_ack(self, device: str, event_id: str) -> None:
+        """Remember the last event a device (display, announcer) acknowledged, and when."""
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        await self._read(self.redis.hset(self.keys.acks, device, json.dumps({"event_id": event_id, "at": now_ms})))

@@ -1,0 +1,97 @@
+"""Every error qserver raises on purpose. Each carries the HTTP status and the machine ``code``.
+
+The ``code`` strings are part of the public contract (README lists them); messages are Vietnamese
+first, for the officer or citizen who reads them, with the offending value named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "QServerError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
+    "InvalidField", "RateLimited", "Unavailable", "CONFLICT_MESSAGES",
+]
+
+
+class QServerError(Exception):
+    """Base of every qserver error; ``status`` and ``code`` become the error body."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class BadRequest(QServerError, ValueError):
+    """The request body is not JSON."""
+
+    status, code = 400, "bad_json"
+
+
+class Unauthorized(QServerError, PermissionError):
+    """No token, or a token qserver does not know."""
+
+    status, code = 401, "unauthorized"
+
+
+class NotFound(QServerError, LookupError):
+    """An unknown site, agency, counter or ticket."""
+
+    status, code = 404, "not_found"
+
+
+class Forbidden(QServerError, PermissionError):
+    """A known token that may not do this (another counter, a role without the right)."""
+
+    status, code = 403, "forbidden"
+
+
+class Conflict(QServerError):
+    """Not possible in the current state (closed hours, paused counter, nothing to recall ...)."""
+
+    status, code = 409, "conflict"
+
+
+class InvalidField(QServerError, ValueError):
+    """A field of the wrong type or out of range."""
+
+    status, code = 422, "invalid_field"
+
+
+class RateLimited(QServerError):
+    """A limit was reached."""
+
+    status, code = 429, "rate_limited"
+
+
+class Unavailable(QServerError, ConnectionError):
+    """Redis cannot be reached."""
+
+    status, code = 503, "redis_unavailable"
+
+
+#: Vietnamese (then English) sentences for the 409 codes the Lua scripts return.
+CONFLICT_MESSAGES = {
+    "counter_paused": "Quầy {counter} đang tạm nghỉ. / Counter {counter} is paused.",
+    "counter_closed": "Quầy {counter} đang đóng. / Counter {counter} is closed.",
+    "nothing_current": "Quầy {counter} không có số nào đang phục vụ. / Counter {counter} is serving no ticket.",
+    "not_waiting": "Số {ticket} không còn trong hàng chờ. / Ticket {ticket} is not waiting.",
+    "same_agency": "Số {ticket} đã thuộc {agency}. / Ticket {ticket} already belongs to that agency.",
+    "already_rated": "Số {ticket} đã được đánh giá. / Ticket {ticket} was already rated.",
+    "not_done": "Số {ticket} chưa được phục vụ xong. / Ticket {ticket} is not done yet.",
+    "active_ticket": "Công dân đã có số {ticket} đang chờ ở cơ quan này. / This citizen already holds ticket {ticket}"
+                     " for this agency.",
+    "already_paused": "Quầy {counter} đã tạm nghỉ. / Counter {counter} is already paused.",
+    "not_paused": "Quầy {counter} không tạm nghỉ. / Counter {counter} is not paused.",
+    "already_open": "Quầy {counter} đang mở. / Counter {counter} is already open.",
+    "already_closed": "Quầy {counter} đã đóng. / Counter {counter} is already closed.",
+}

@@ -1,0 +1,39 @@
+"""Prometheus metrics of one app: tickets issued/called, waiting per agency, websocket clients, latencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["Metrics"]
+
+
+class Metrics:
+    """A registry per app (tests build many apps in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events = Counter("qserver_events_total", "Events read from the site streams", ["site", "type"],
+                              registry=self.registry)
+        self.waiting = Gauge("qserver_waiting", "Tickets waiting per agency", ["site", "agency"],
+                             registry=self.registry)
+        self.ws_clients = Gauge("qserver_ws_clients", "Open websocket clients", registry=self.registry)
+        self.latency = Histogram("qserver_request_seconds", "Handling time of engine requests", ["operation"],
+                                 buckets=(0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1.0),
+                                 registry=self.registry)
+
+    def event(self, site: str, frame: dict[str, Any]) -> None:
+        kind = frame.get("type", "?")
+        self.events.labels(site, kind).inc()
+        if kind == "queue":
+            for agency, count in frame.get("waiting", {}).items():
+                self.waiting.labels(site, agency).set(count)
+
+    def observe_request(self, operation: str, seconds: float) -> None:
+        self.latency.labels(operation).observe(seconds)
+
+    async def render(self, app: Any) -> tuple[bytes, str]:
+        self.ws_clients.set(app.state.hub.client_count())
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

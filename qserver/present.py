@@ -1,0 +1,112 @@
+"""What the outside sees: stored JSON (times in ms) turned into the public objects of API.md.
+
+One place decides the public shape of a ticket, a counter and an event, for HTTP and websockets alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from config import Site
+
+__all__ = ["iso", "present_ticket", "present_counter", "present_event", "present_call", "present_state"]
+
+TICKET_TIMES = ("issued_at", "called_at", "done_at", "rated_at")
+PRIVATE_TICKET_FIELDS = ("seq", "n", "person")
+
+
+def iso(site: Site, ms: int | float | None) -> str | None:
+    """Milliseconds since the epoch → ISO 8601 in the site's UTC offset (seconds precision)."""
+    if ms is None:
+        return None
+    moment = dt.datetime.fromtimestamp(ms / 1000, tz=site.tz)
+    return moment.isoformat(timespec="seconds")
+
+
+def present_ticket(site: Site, raw: dict[str, Any], *, ahead: int | None = None,
+                   eta_s: int | None = None) -> dict[str, Any]:
+    """The public ticket object. ``ahead``/``eta_s`` are given by callers that computed them."""
+    ticket = {key: value for key, value in raw.items() if key not in PRIVATE_TICKET_FIELDS}
+    for key in TICKET_TIMES:
+        ticket[key] = iso(site, raw.get(key))
+    agency = site.agency_by_slug.get(raw.get("agency", ""))
+    ticket.setdefault("priority", None)
+    ticket.setdefault("counter", None)
+    ticket.setdefault("outcome", None)
+    ticket.setdefault("recalls", 0)
+    ticket["agency_name"] = agency.name if agency else raw.get("agency")
+    if ahead is not None or "ahead" not in ticket:
+        ticket["ahead"] = ahead
+    ticket["eta_s"] = eta_s
+    ticket["track_url"] = f"/t/{site.slug}/{raw['id']}"
+    return ticket
+
+
+def present_counter(site: Site, raw: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The public counter object, with its current ticket when given."""
+    agencies = raw.get("agencies") or []
+    return {
+        "id": raw["id"],
+        "floor": raw.get("floor"),
+        "name": raw.get("name") or f"Quầy {raw['id']}",
+        "status": raw.get("status", "open"),
+        "reason": raw.get("reason"),
+        "agencies": list(agencies) if isinstance(agencies, list) else [],
+        "current": present_ticket(site, current) if current else None,
+        "since": iso(site, raw.get("since")),
+        "served": raw.get("served", 0),
+    }
+
+
+def present_call(site: Site, raw: dict[str, Any]) -> dict[str, Any]:
+    """One entry of the recent-calls list (what a hall display row shows)."""
+    return {
+        "ticket": raw["ticket"], "number": raw["number"], "counter": raw["counter"],
+        "floor": raw["floor"], "counter_floor": raw.get("counter_floor", raw["floor"]),
+        "agency": raw["agency"], "recall": bool(raw.get("recall")), "at": iso(site, raw.get("at")),
+    }
+
+
+def present_event(site: Site, event_id: str, raw: dict[str, Any] | bytes | str) -> dict[str, Any]:
+    """A stream entry → the frame every subscriber of its topics receives."""
+    if not isinstance(raw, dict):
+        raw = json.loads(raw)
+    event = dict(raw)
+    event["event_id"] = event_id
+    event["at"] = iso(site, raw.get("at"))
+    if isinstance(raw.get("ticket"), dict):
+        event["ticket"] = present_ticket(site, raw["ticket"])
+    if isinstance(raw.get("counter"), dict):
+        event["counter"] = present_counter(site, raw["counter"], raw.get("ticket"))
+    if event.get("type") == "queue":
+        event["floors"] = sorted({site.agency_by_slug[slug].floor for slug in raw.get("waiting", {})
+                                  if slug in site.agency_by_slug})
+    if event.get("type") == "notice" and isinstance(raw.get("notice"), dict):
+        notice = dict(raw["notice"])
+        notice["expires_at"] = iso(site, notice.get("expires_at"))
+        event["notice"] = notice
+        event["floor"] = notice.get("floor")
+        if notice.get("floor") is None:
+            event["floors"] = [floor.number for floor in site.floors]
+    if isinstance(event.get("previous"), dict):  # an empty Lua list arrives as {}
+        event["previous"] = []
+    return event
+
+
+def present_state(site: Site, state: dict[str, Any], floor: int | None = None) -> dict[str, Any]:
+    """``SiteEngine.state()`` → the public state; with ``floor``, only what that floor's screens show."""
+    counters = [present_counter(site, raw, current) for raw, current in state["counters"]]
+    calls = [present_call(site, call) for call in state["calls"]]
+    waiting = state["waiting"]
+    notices = [{**n, "floor": n.get("floor"), "created_at": iso(site, n.get("created_at")),
+                "expires_at": iso(site, n.get("expires_at"))} for n in state["notices"]]
+    if floor is not None:
+        counters = [c for c in counters if c["floor"] == floor]
+        calls = [c for c in calls if floor in (c["floor"], c["counter_floor"])]
+        waiting = {slug: n for slug, n in waiting.items()
+                   if slug in site.agency_by_slug and site.agency_by_slug[slug].floor == floor}
+        notices = [n for n in notices if n["floor"] in (None, floor)]
+    return {"site": state["site"], "day": state["day"], "event_id": state["event_id"], "counters": counters,
+            "waiting": waiting, "calls": calls, "notices": notices}

@@ -1,0 +1,494 @@
+"""Every Lua script of the engine: one script per transition, atomic, one round trip.
+
+All scripts share one calling convention (built by ``engine.SiteEngine._keys/_argv``) so each one can
+read and write any key of its site without building a key name in Lua:
+
+KEYS                                          ARGV
+ 1 events (stream)                             1 now (ms since the epoch; time is never read in Lua)
+ 2 current_day (string)                        2 service day ("2026-11-24")
+ 3 tickets (hash id → JSON)                    3 stream MAXLEN (approximate trim)
+ 4 ticket_index (zset id → issued ms)          4 actor ("officer:12", "manager:lan", ...)
+ 5 counters (hash id → JSON)                   5 idempotency field ("" for none)
+ 6 idempotency of the day (hash)               6 TTL of day keys (s)
+ 7 calls (list, newest first)                  7 the site's agency slugs, comma-separated
+ 8 service_times (hash agency → JSON list)     8.. the script's own arguments (in each header)
+ 9 numbers of the day (hash agency → seq)
+10 persons of the day (hash)
+11 issue_seq (integer)
+12..11+A queue of each agency, in ARGV[7]'s order
+
+Every script answers one JSON string: the result (with ``status``) or ``{"err": code, ...}``. A
+refusal writes nothing. An answer given under an idempotency field is stored and given again.
+Tickets and counters are JSON objects; a missing field means null (Lua tables cannot hold nil, and
+qserver never stores JSON null, which cjson would turn into a truthy value).
+"""
+
+from __future__ import annotations
+
+__all__ = ["SCRIPTS", "FIXED_KEYS"]
+
+#: How many KEYS come before the agency queues.
+FIXED_KEYS = 11
+
+PRELUDE = r"""
+local now = tonumber(ARGV[1])
+local day = ARGV[2]
+local maxlen = ARGV[3]
+local actor = ARGV[4]
+local idem = ARGV[5]
+local ttl = tonumber(ARGV[6])
+local K_EVENTS, K_DAY, K_TICKETS, K_INDEX, K_COUNTERS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local K_IDEM, K_CALLS, K_SVC, K_NUMBERS, K_PERSONS, K_SEQ = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local NORMAL = 1000000000000  -- normal tickets sort after every priority ticket
+
+local agencies, qkey = {}, {}
+do
+  local i = 0
+  for slug in string.gmatch(ARGV[7], '[^,]+') do
+    i = i + 1
+    agencies[i] = slug
+    qkey[slug] = KEYS[11 + i]
+  end
+end
+
+local function fail(code, extra)
+  local r = extra or {}
+  r.err = code
+  return cjson.encode(r)
+end
+
+local function finish(result)
+  local encoded = cjson.encode(result)
+  if idem ~= '' then
+    redis.call('HSET', K_IDEM, idem, encoded)
+    redis.call('EXPIRE', K_IDEM, ttl)
+  end
+  return encoded
+end
+
+local function emit(kind, payload)
+  payload.type = kind
+  payload.at = now
+  payload.actor = actor
+  return redis.call('XADD', K_EVENTS, 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(payload))
+end
+
+local function get_ticket(id)
+  local raw = redis.call('HGET', K_TICKETS, id)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+
+local function put_ticket(t)
+  redis.call('HSET', K_TICKETS, t.id, cjson.encode(t))
+end
+
+local function get_counter(id)
+  local raw = redis.call('HGET', K_COUNTERS, id)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+
+local function put_counter(c)
+  redis.call('HSET', K_COUNTERS, c.id, cjson.encode(c))
+end
+
+local function waiting(slugs)
+  local counts = {}
+  for _, slug in ipairs(slugs) do counts[slug] = redis.call('ZCARD', qkey[slug]) end
+  return counts
+end
+
+local function emit_queue(slugs)
+  emit('queue', {waiting = waiting(slugs)})
+end
+
+local function score_of(t)
+  if t.priority then return t.seq end
+  return NORMAL + t.seq
+end
+
+local function counter_event(c)
+  local payload = {counter = c}
+  if c.current then payload.ticket = get_ticket(c.current) end
+  emit('counter', payload)
+end
+
+-- Finish the ticket being served at counter c (c is saved by the caller).
+local function complete_current(c, outcome)
+  local t = get_ticket(c.current)
+  c.current = nil
+  if not t then return nil end
+  t.status = 'done'
+  t.outcome = outcome
+  t.done_at = now
+  put_ticket(t)
+  c.served = (c.served or 0) + 1
+  if t.called_at then
+    local list = {}
+    local raw = redis.call('HGET', K_SVC, t.agency)
+    if raw then list = cjson.decode(raw) end
+    table.insert(list, now - t.called_at)
+    while #list > 20 do table.remove(list, 1) end
+    redis.call('HSET', K_SVC, t.agency, cjson.encode(list))
+  end
+  emit('completed', {ticket = t, counter = c.id})
+  return t
+end
+
+local function announce_call(c, t, recall, extra)
+  local call = {ticket = t.id, number = t.number, counter = c.id, floor = t.floor, counter_floor = c.floor,
+                agency = t.agency, recall = recall, at = now}
+  redis.call('LPUSH', K_CALLS, cjson.encode(call))
+  redis.call('LTRIM', K_CALLS, 0, 99)
+  local payload = {ticket = t, counter = c.id, floor = t.floor, counter_floor = c.floor, agency = t.agency,
+                   recall = recall}
+  if extra then for k, v in pairs(extra) do payload[k] = v end end
+  emit('called', payload)
+end
+
+local function call_ticket(c, t, extra)
+  redis.call('ZREM', qkey[t.agency], t.id)
+  t.status = 'called'
+  t.called_at = now
+  t.counter = c.id
+  put_ticket(t)
+  c.current = t.id
+  put_counter(c)
+  announce_call(c, t, false, extra)
+  emit_queue({t.agency})
+end
+
+-- A counter that may call: known, open. Returns c or an error answer.
+local function open_counter(id)
+  local c = get_counter(id)
+  if not c then return nil, fail('unknown_counter', {counter = id}) end
+  if c.status == 'closed' then return nil, fail('counter_closed', {counter = id}) end
+  if c.status == 'paused' then return nil, fail('counter_paused', {counter = id}) end
+  return c
+end
+
+local function serving_counter(id)
+  local c = get_counter(id)
+  if not c then return nil, nil, fail('unknown_counter', {counter = id}) end
+  if not c.current then return nil, nil, fail('nothing_current', {counter = id}) end
+  local t = get_ticket(c.current)
+  if not t then return nil, nil, fail('nothing_current', {counter = id}) end
+  return c, t
+end
+
+-- Checks every script makes first: the service day, then a stored idempotent answer.
+do
+  local current = redis.call('GET', K_DAY)
+  if not current then
+    redis.call('SET', K_DAY, day)
+  elseif current < day and SCRIPT_NAME ~= 'rollover' and SCRIPT_NAME ~= 'seed_counters' then
+    return cjson.encode({err = 'rollover', day = current})
+  end
+  if idem ~= '' then
+    local prev = redis.call('HGET', K_IDEM, idem)
+    if prev then return prev end
+  end
+end
+"""
+
+ISSUE = r"""
+-- ARGV[8] agency, [9] Lua number format (string.format), [10] floor, [11] priority or '',
+-- [12] keyed person hash or '', [13] ticket id prefix (yyyymmdd), [14] site slug
+local agency, fmt, floor, priority = ARGV[8], ARGV[9], tonumber(ARGV[10]), ARGV[11]
+local person, idprefix, site = ARGV[12], ARGV[13], ARGV[14]
+if not qkey[agency] then return fail('unknown_agency', {agency = agency}) end
+local person_field = person .. ':' .. agency
+if person ~= '' then
+  local held = redis.call('HGET', K_PERSONS, person_field)
+  if held then
+    local h = get_ticket(held)
+    if h and (h.status == 'waiting' or h.status == 'called') then
+      return fail('active_ticket', {ticket = h.number})
+    end
+  end
+end
+local n = redis.call('HINCRBY', K_NUMBERS, agency, 1)
+redis.call('EXPIRE', K_NUMBERS, ttl)
+local number = string.format(fmt, n)
+local t = {id = idprefix .. '-' .. number, number = number, site = site, agency = agency, floor = floor,
+           status = 'waiting', issued_at = now, seq = redis.call('INCR', K_SEQ), n = n, recalls = 0}
+if priority ~= '' then t.priority = priority end
+if person ~= '' then
+  t.person = true
+  redis.call('HSET', K_PERSONS, person_field, t.id)
+  redis.call('EXPIRE', K_PERSONS, ttl)
+end
+put_ticket(t)
+redis.call('ZADD', K_INDEX, now, t.id)
+redis.call('ZADD', qkey[agency], score_of(t), t.id)
+t.ahead = redis.call('ZRANK', qkey[agency], t.id)
+emit('issued', {ticket = t})
+emit_queue({agency})
+return finish({status = 201, ticket = t})
+"""
+
+CALL_NEXT = r"""
+-- ARGV[8] counter id
+local c, refused = open_counter(ARGV[8])
+if not c then return refused end
+if c.current then complete_current(c, 'completed') end
+local best_id, best_score
+for _, slug in ipairs(c.agencies) do
+  local key = qkey[slug]
+  if key then
+    local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    -- strictly lower: on a tie the agency earlier in the counter's preference order wins
+    if head[1] and (not best_score or tonumber(head[2]) < best_score) then
+      best_id, best_score = head[1], tonumber(head[2])
+    end
+  end
+end
+if not best_id then
+  put_counter(c)
+  return finish({status = 204})
+end
+local t = get_ticket(best_id)
+call_ticket(c, t)
+return finish({status = 200, ticket = t})
+"""
+
+CALL_TICKET = r"""
+-- ARGV[8] counter id, [9] ticket id: call one waiting ticket out of order (audited in the event)
+local c, refused = open_counter(ARGV[8])
+if not c then return refused end
+local t = get_ticket(ARGV[9])
+if not t then return fail('unknown_ticket', {ticket = ARGV[9]}) end
+if t.status ~= 'waiting' then return fail('not_waiting', {ticket = t.number}) end
+if c.current then complete_current(c, 'completed') end
+call_ticket(c, t, {out_of_order = true})
+return finish({status = 200, ticket = t})
+"""
+
+RECALL = r"""
+-- ARGV[8] counter id
+local c, t, refused = serving_counter(ARGV[8])
+if not c then return refused end
+if c.status == 'closed' then return fail('counter_closed', {counter = c.id}) end
+t.recalls = (t.recalls or 0) + 1
+put_ticket(t)
+announce_call(c, t, true)
+return finish({status = 200, ticket = t})
+"""
+
+NO_SHOW = r"""
+-- ARGV[8] counter id, [9] return after N others (0: a no-show is final)
+local c, t, refused = serving_counter(ARGV[8])
+if not c then return refused end
+local after = tonumber(ARGV[9])
+c.current = nil
+put_counter(c)
+local returned = false
+if after > 0 and not t.returned and qkey[t.agency] then
+  -- back in the queue once, behind the next `after` waiting tickets
+  local q = qkey[t.agency]
+  local head = redis.call('ZRANGE', q, after - 1, after, 'WITHSCORES')
+  local score
+  if head[3] then
+    score = (tonumber(head[2]) + tonumber(head[4])) / 2
+  elseif head[1] then
+    score = tonumber(head[2]) + 0.5
+  else
+    local last = redis.call('ZRANGE', q, -1, -1, 'WITHSCORES')
+    score = math.max(last[2] and tonumber(last[2]) or 0, NORMAL + tonumber(redis.call('GET', K_SEQ) or 0)) + 0.5
+  end
+  t.status = 'waiting'
+  t.returned = true
+  t.counter = nil
+  t.called_at = nil
+  redis.call('ZADD', q, score, t.id)
+  returned = true
+else
+  t.status = 'no_show'
+  t.done_at = now
+end
+put_ticket(t)
+emit('no_show', {ticket = t, counter = c.id, returned = returned})
+if returned then emit_queue({t.agency}) end
+return finish({status = 200, ticket = t})
+"""
+
+COMPLETE = r"""
+-- ARGV[8] counter id, [9] outcome
+local c, t, refused = serving_counter(ARGV[8])
+if not c then return refused end
+local done = complete_current(c, ARGV[9])
+put_counter(c)
+return finish({status = 200, ticket = done})
+"""
+
+TRANSFER = r"""
+-- ARGV[8] counter id, [9] target agency, [10] target agency's floor
+local c, t, refused = serving_counter(ARGV[8])
+if not c then return refused end
+local target = ARGV[9]
+if not qkey[target] then return fail('unknown_agency', {agency = target}) end
+if target == t.agency then return fail('same_agency', {ticket = t.number, agency = target}) end
+local from = t.agency
+c.current = nil
+put_counter(c)
+t.agency = target
+t.floor = tonumber(ARGV[10])
+t.status = 'waiting'
+t.counter = nil
+t.called_at = nil
+t.transfers = (t.transfers or 0) + 1
+put_ticket(t)
+redis.call('ZADD', qkey[target], score_of(t), t.id)  -- keeps its place by issue order
+emit('transferred', {ticket = t, from_agency = from, agency = target, counter = c.id})
+emit_queue({target})
+return finish({status = 200, ticket = t})
+"""
+
+MOVE_TICKET = r"""
+-- ARGV[8] ticket id, [9] target agency, [10] target agency's floor: a manager moves a waiting ticket
+local t = get_ticket(ARGV[8])
+if not t then return fail('unknown_ticket', {ticket = ARGV[8]}) end
+if t.status ~= 'waiting' then return fail('not_waiting', {ticket = t.number}) end
+local target = ARGV[9]
+if not qkey[target] then return fail('unknown_agency', {agency = target}) end
+if target == t.agency then return fail('same_agency', {ticket = t.number, agency = target}) end
+local from = t.agency
+redis.call('ZREM', qkey[from], t.id)
+t.agency = target
+t.floor = tonumber(ARGV[10])
+t.transfers = (t.transfers or 0) + 1
+put_ticket(t)
+redis.call('ZADD', qkey[target], score_of(t), t.id)
+emit('transferred', {ticket = t, from_agency = from, agency = target})
+emit_queue({from, target})
+return finish({status = 200, ticket = t})
+"""
+
+SET_STATUS = r"""
+-- ARGV[8] counter id, [9] action: pause | resume | open | close, [10] reason ('' for none)
+local c = get_counter(ARGV[8])
+if not c then return fail('unknown_counter', {counter = ARGV[8]}) end
+local action, reason = ARGV[9], ARGV[10]
+if action == 'pause' then
+  if c.status == 'closed' then return fail('counter_closed', {counter = c.id}) end
+  if c.status == 'paused' then return fail('already_paused', {counter = c.id}) end
+  c.status = 'paused'
+elseif action == 'resume' then
+  if c.status ~= 'paused' then return fail('not_paused', {counter = c.id}) end
+  c.status = 'open'
+elseif action == 'open' then
+  if c.status ~= 'closed' then return fail('already_open', {counter = c.id}) end
+  c.status = 'open'
+elseif action == 'close' then
+  if c.status == 'closed' then return fail('already_closed', {counter = c.id}) end
+  if c.current then complete_current(c, 'completed') end
+  c.status = 'closed'
+end
+if reason ~= '' and action ~= 'resume' and action ~= 'open' then c.reason = reason else c.reason = nil end
+c.since = now
+put_counter(c)
+counter_event(c)
+return finish({status = 200, counter = c})
+"""
+
+REASSIGN = r"""
+-- ARGV[8] counter id, [9] agencies in preference order, comma-separated (validated by the caller)
+local c = get_counter(ARGV[8])
+if not c then return fail('unknown_counter', {counter = ARGV[8]}) end
+local list = {}
+for slug in string.gmatch(ARGV[9], '[^,]+') do
+  if not qkey[slug] then return fail('unknown_agency', {agency = slug}) end
+  table.insert(list, slug)
+end
+local previous = c.agencies
+c.agencies = list
+put_counter(c)
+local payload = {counter = c, previous = previous}
+if c.current then payload.ticket = get_ticket(c.current) end
+emit('counter', payload)
+return finish({status = 200, counter = c})
+"""
+
+RATE = r"""
+-- ARGV[8] ticket id, [9] score, [10] dossier code or ''
+local t = get_ticket(ARGV[8])
+if not t then return fail('unknown_ticket', {ticket = ARGV[8]}) end
+if t.status ~= 'done' then return fail('not_done', {ticket = t.number}) end
+if t.rating then return fail('already_rated', {ticket = t.number}) end
+t.rating = tonumber(ARGV[9])
+t.rated_at = now
+if ARGV[10] ~= '' then t.dossier = ARGV[10] end
+put_ticket(t)
+emit('rated', {ticket = t, counter = t.counter})
+return finish({status = 200, ticket = t})
+"""
+
+ROLLOVER = r"""
+-- ARGV[8] end-of-day policy (expire | carry_over), [9] ms before which old tickets are forgotten.
+-- Runs when a transition finds the stored day older than the clock's; idempotent.
+local current = redis.call('GET', K_DAY)
+if current and current >= day then return cjson.encode({status = 200, rolled = false}) end
+local expired = 0
+if ARGV[8] == 'expire' then
+  for _, slug in ipairs(agencies) do
+    for _, id in ipairs(redis.call('ZRANGE', qkey[slug], 0, -1)) do
+      local t = get_ticket(id)
+      if t then
+        t.status = 'expired'
+        t.done_at = now
+        put_ticket(t)
+        expired = expired + 1
+      end
+    end
+    redis.call('DEL', qkey[slug])
+  end
+end
+local raw = redis.call('HGETALL', K_COUNTERS)
+for i = 2, #raw, 2 do
+  local c = cjson.decode(raw[i])
+  if c.current then complete_current(c, 'completed') end
+  c.served = 0
+  put_counter(c)
+end
+redis.call('DEL', K_CALLS)
+local old = redis.call('ZRANGEBYSCORE', K_INDEX, '-inf', '(' .. ARGV[9])
+for _, id in ipairs(old) do redis.call('HDEL', K_TICKETS, id) end
+redis.call('ZREMRANGEBYSCORE', K_INDEX, '-inf', '(' .. ARGV[9])
+redis.call('SET', K_DAY, day)
+emit('day', {day = day, previous = current, expired = expired})
+emit_queue(agencies)
+return cjson.encode({status = 200, rolled = true, expired = expired})
+"""
+
+SEED_COUNTERS = r"""
+-- ARGV[8..]: counter JSON objects from the site's config, added only where the counter is new
+-- (a manager's reassignments survive a restart).
+local added = 0
+for i = 8, #ARGV do
+  local c = cjson.decode(ARGV[i])
+  if redis.call('HSETNX', K_COUNTERS, c.id, ARGV[i]) == 1 then added = added + 1 end
+end
+return cjson.encode({status = 200, added = added})
+"""
+
+_BODIES = {
+    "issue": ISSUE,
+    "call_next": CALL_NEXT,
+    "call_ticket": CALL_TICKET,
+    "recall": RECALL,
+    "no_show": NO_SHOW,
+    "complete": COMPLETE,
+    "transfer": TRANSFER,
+    "move_ticket": MOVE_TICKET,
+    "set_status": SET_STATUS,
+    "reassign": REASSIGN,
+    "rate": RATE,
+    "rollover": ROLLOVER,
+    "seed_counters": SEED_COUNTERS,
+}
+
+#: name → full Lua source (the prelude, with the script's name for the day check, then the body).
+SCRIPTS = {
+    name: f"local SCRIPT_NAME = '{name}'\n{PRELUDE}\n{body}" for name, body in _BODIES.items()
+}

@@ -1,0 +1,89 @@
+"""Typed settings: flags, then ``QSERVER_*`` environment variables, then defaults.
+
+Business code receives a :class:`Settings`; only :meth:`Settings.from_env` reads an environment, and
+tests pass their own mapping.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "SettingsError"]
+
+PREFIX = "QSERVER_"
+
+
+class SettingsError(ValueError):
+    """A setting that is missing or not of its type."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis_url: str | None = None          # None: start an embedded redis-server under data_dir
+    redis_server: str | None = None       # path of the redis-server binary for the embedded one
+    data_dir: Path = Path("var")
+    config: tuple[str, ...] = ()          # extra site files or folders (the built-in sites always load)
+    always_open: bool = False             # ignore receiving hours (demos, tests, benchmarks, 24/7 sites)
+    secret: str | None = None             # key for CCCD hashes; generated once under data_dir when unset
+    stream_maxlen: int = 200_000          # events kept per site (approximate trim)
+    heartbeat_s: float = 15.0             # websocket heartbeat frames
+    client_queue_frames: int = 512        # frames buffered per websocket client before it is dropped
+    replay_max_events: int = 10_000       # a `since` further back than this gets a snapshot
+    token_cache_s: float = 10.0           # how long a process trusts a token it looked up
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, replaced by ``QSERVER_<NAME>`` variables, replaced by non-None ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            name = PREFIX + spec.name.upper()
+            if name in environ:
+                values[spec.name] = _convert(name, environ[name], spec.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"])
+        if isinstance(values.get("config"), str):
+            values["config"] = tuple(p for p in values["config"].split(os.pathsep) if p)
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    def secret_bytes(self) -> bytes:
+        """The CCCD hash key: the setting, or a random key kept in ``data_dir/secret`` (made once)."""
+        if self.secret:
+            return self.secret.encode()
+        path = self.data_dir / "secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def _convert(name: str, text: str, kind: Any) -> Any:
+    kind = str(kind)
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "bool":
+            lowered = text.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+    except ValueError:
+        raise SettingsError(f"{name}={text!r} is not a valid {kind}") from None
+    return text

@@ -1,0 +1,197 @@
+"""The ``/ws`` endpoint: subscribe, first frames, then a writer task and a reader loop per client.
+
+Close codes: 1003 an undecodable frame, 1008 a client that stopped reading (dropped), 1011 Redis
+unreachable while preparing the first frames, 4400 a bad query (unknown topic, bad ``since``),
+4401 a bad token, 4404 an unknown site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .exceptions import InvalidField, QServerError, Unauthorized
+from .hub import Client, Hub, choose_subprotocol, frame_bytes
+from .present import present_counter, present_ticket
+from .protocol import PAD_ACTIONS, SUBPROTOCOL_JSON, ProtocolError, decode, encode
+
+__all__ = ["routes"]
+
+logger = logging.getLogger(__name__)
+
+TOPIC_RE = re.compile(r"^(site|floor:-?\d{1,3}|agency:[a-z0-9-]{1,63}|counter:[A-Za-z0-9-]{1,16}|ticket:[A-Za-z0-9-]{1,40})$")
+STREAM_ID_RE = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str, subprotocol: str | None) -> None:
+    await websocket.accept(subprotocol=subprotocol)
+    await websocket.close(code=code, reason=reason[:120])
+
+
+def _check_topics(site, topics: list[str]) -> str | None:
+    """An error sentence for the first topic that is malformed or names nothing of the site."""
+    for topic in topics:
+        if not TOPIC_RE.match(topic):
+            return f"unknown topic {topic!r}"
+        kind, _, value = topic.partition(":")
+        if kind == "floor" and int(value) not in site.floor_by_number:
+            return f"floor {value} is not configured for site '{site.slug}'"
+        if kind == "agency" and value not in site.agency_by_slug:
+            return f"agency '{value}' is not configured for site '{site.slug}'"
+        if kind == "counter" and value not in site.counter_by_id:
+            return f"counter '{value}' is not configured for site '{site.slug}'"
+    return None
+
+
+async def ws_endpoint(websocket: WebSocket) -> None:
+    app = websocket.app
+    hub: Hub = app.state.hub
+    query = websocket.query_params
+    chosen = choose_subprotocol(list(websocket.scope.get("subprotocols") or []))
+    subprotocol = chosen or SUBPROTOCOL_JSON
+    accept_as = chosen or None
+    if chosen == "":
+        await _refuse(websocket, 4400, "unsupported subprotocol; use qs.v1.json or qs.v1.msgpack", None)
+        return
+    slug = query.get("site", "")
+    site = app.state.sites.get(slug)
+    if site is None:
+        await _refuse(websocket, 4404, f"site '{slug}' not found", accept_as)
+        return
+    topics = [t.strip() for t in query.get("topics", "site").split(",") if t.strip()] or ["site"]
+    problem = _check_topics(site, topics)
+    since = query.get("since") or None
+    if since is not None and not STREAM_ID_RE.match(since):
+        problem = problem or f"'since' {since!r} is not an event id"
+    if problem:
+        await _refuse(websocket, 4400, problem, accept_as)
+        return
+    grant = None
+    if query.get("token"):
+        try:
+            grant = await app.state.auth.grant(query["token"])
+        except QServerError as exc:
+            await _refuse(websocket, 4401, exc.message, accept_as)
+            return
+    device = (query.get("device") or "")[:64] or None
+
+    await websocket.accept(subprotocol=accept_as)
+    client = hub.new_client(slug, frozenset(topics), subprotocol, device)
+    hub.register(client)
+    writer: asyncio.Task | None = None
+    try:
+        try:
+            first = await hub.first_frames(client, since)
+        except Exception as exc:
+            logger.warning("cannot prepare the first frames for a client of %s: %s", slug, exc)
+            await websocket.close(code=1011, reason="redis unreachable")
+            return
+        for frame in first:
+            await _send(websocket, encode(frame, subprotocol))
+        writer = asyncio.create_task(_write(websocket, client))
+        client.on_drop = writer.cancel
+        reader = asyncio.create_task(_read(websocket, client, grant))
+        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        if writer in done and not reader.done():
+            reader.cancel()
+            await _close_quietly(websocket, 1008, "client stopped reading")
+        elif reader in done:
+            writer.cancel()
+            close = reader.result() if not reader.cancelled() and reader.exception() is None else None
+            if close:
+                await _close_quietly(websocket, *close)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.unregister(client)
+        if writer is not None:
+            writer.cancel()
+
+
+async def _send(websocket: WebSocket, data: bytes | str) -> None:
+    if isinstance(data, bytes):
+        await websocket.send_bytes(data)
+    else:
+        await websocket.send_text(data)
+
+
+async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    try:
+        await asyncio.wait_for(websocket.close(code=code, reason=reason), timeout=2)
+    except Exception:
+        pass
+
+
+async def _write(websocket: WebSocket, client: Client) -> None:
+    while True:
+        item = await client.queue.get()
+        data = frame_bytes(item, client)
+        if data is not None:
+            await _send(websocket, data)
+
+
+async def _read(websocket: WebSocket, client: Client, grant) -> tuple[int, str] | None:
+    """Handle ack and command frames until the client leaves; returns a close (code, reason) or None."""
+    engine = websocket.app.state.engines[client.site]
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        data = message.get("bytes") if message.get("bytes") is not None else message.get("text")
+        try:
+            frame = decode(data, client.subprotocol)
+        except ProtocolError as exc:
+            return 1003, str(exc)[:120]
+        kind = frame["type"]
+        if kind == "ack":
+            if isinstance(frame.get("event_id"), str):
+                await engine.record_ack(client.device or "anonymous", frame["event_id"])
+        elif kind == "command":
+            client.offer(await _command(engine, grant, frame))
+        elif kind == "ping":
+            client.offer({"type": "pong", "event_id": None})
+        else:
+            return 1003, f"unknown frame type {kind!r}"
+
+
+async def _command(engine, grant, frame: dict[str, Any]) -> dict[str, Any]:
+    """Run a counter pad's command with the connection's token; answer a ``result`` frame."""
+    key = frame.get("key")
+    result: dict[str, Any] = {"type": "result", "event_id": None, "key": key}
+    try:
+        counter, action = frame.get("counter"), frame.get("action")
+        if grant is None:
+            raise Unauthorized("Cần mã truy cập của quầy. / A counter token is required for commands.")
+        if not isinstance(counter, str) or action not in PAD_ACTIONS:
+            raise InvalidField(f"'counter' must be a string and 'action' one of {', '.join(PAD_ACTIONS)}")
+        if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 100):
+            raise InvalidField("'key' must be a string of 1-100 characters")
+        engine.counter(counter)
+        grant.require(engine.site.slug, "officer", "manager", counter=counter)
+        idem, actor = (f"{counter}:{key}" if key else ""), grant.actor()
+        if action == "call-next":
+            answer = await engine.call_next(counter, actor=actor, idem=idem)
+        elif action == "recall":
+            answer = await engine.recall(counter, actor=actor, idem=idem)
+        elif action == "no-show":
+            answer = await engine.no_show(counter, actor=actor, idem=idem)
+        elif action == "complete":
+            answer = await engine.complete(counter, actor=actor, idem=idem)
+        else:
+            answer = await engine.set_status(counter, action, actor=actor, idem=idem)
+        result.update(ok=True, status=answer["status"], ticket=None)
+        if answer.get("ticket"):
+            result["ticket"] = present_ticket(engine.site, answer["ticket"])
+        if answer.get("counter"):
+            result["counter"] = present_counter(engine.site, answer["counter"])
+    except QServerError as exc:
+        result.update(ok=False, status=exc.status, error={"code": exc.code, "message": exc.message})
+    return result
+
+
+routes = [WebSocketRoute("/ws", ws_endpoint)]
