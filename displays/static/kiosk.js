@@ -1,0 +1,276 @@
+/* Kiosk: floor → agency → (priority, CCCD QR) → ticket on screen and on an 80 mm paper ticket.
+ *
+ * Set up once per machine by opening /k/<site>?token=<kiosk token>[&autoprint=1][&staff_pin=1234];
+ * the values are kept in localStorage. Run Chromium with --kiosk --kiosk-printing to print silently.
+ */
+(function () {
+  "use strict";
+  var slug = QS.site.slug;
+  var IDLE_MS = 60000, TICKET_MS = 30000;
+  var PRIORITY_NAMES = {elderly: "Người cao tuổi", disabled: "Người khuyết tật", pregnant: "Phụ nữ mang thai",
+                        merit: "Người có công"};
+
+  /** A kiosk setting given once in the URL and remembered (removed from the address bar). */
+  function setting(name) {
+    var key = "qs.kiosk." + name + "." + slug;
+    var params = new URLSearchParams(location.search);
+    if (params.has(name)) {
+      var value = params.get(name);
+      try { if (value) localStorage.setItem(key, value); else localStorage.removeItem(key); } catch (e) { /* ignore */ }
+      params.delete(name);
+      var rest = params.toString();
+      history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
+      return value;
+    }
+    try { return localStorage.getItem(key); } catch (e) { return null; }
+  }
+
+  var token = QS.token("kiosk");
+  var autoprint = setting("autoprint") === "1";
+  var staffPin = setting("staff_pin");
+  var floors = QS.site.floors || [];
+  var live = QS.emptyState();
+  var choice = {floor: null, agency: null, priority: null, pendingPriority: null, citizenQr: null, key: null};
+  var idleTimer = null;
+
+  QS.$("#kiosk-setup").hidden = !!token;
+  QS.$("#hours-text").textContent = QS.hoursText();
+
+  // ---------------------------------------------------------------- steps
+  function show(step) {
+    QS.$$(".step").forEach(function (node) { node.hidden = node.id !== "step-" + step; });
+    document.body.setAttribute("data-step", step);
+    clearTimeout(idleTimer);
+    if (step !== "floor" && !(step === "agency" && floors.length === 1)) {
+      idleTimer = setTimeout(restart, step === "ticket" ? TICKET_MS : IDLE_MS);
+    }
+    if (step === "options") setTimeout(function () { QS.$("#cccd").focus(); }, 50);
+  }
+  function restart() {
+    choice = {floor: null, agency: null, priority: null, pendingPriority: null, citizenQr: null, key: null};
+    if (floors.length === 1) chooseFloor(floors[0].number);
+    else { renderFloors(); show("floor"); }
+  }
+  // Any touch keeps the current step alive.
+  document.addEventListener("pointerdown", function () {
+    var step = document.body.getAttribute("data-step");
+    if (step && step !== "floor") show(step);
+  }, true);
+
+  function waitingOn(agencySlug) { return live.waiting[agencySlug] || 0; }
+
+  function renderFloors() {
+    var box = QS.$("#floor-choices");
+    box.textContent = "";
+    floors.forEach(function (floor) {
+      var agencies = QS.site.agencies.filter(function (a) { return a.floor === floor.number; });
+      var waiting = agencies.reduce(function (sum, a) { return sum + waitingOn(a.slug); }, 0);
+      box.appendChild(QS.h("button", {class: "choice floor", "data-floor": floor.number,
+                                      onclick: function () { chooseFloor(floor.number); }}, [
+        QS.h("div", {}, [floor.name, QS.h("div", {class: "en", text: floor.name_en || ""})]),
+        QS.h("div", {class: "meta"}, [
+          QS.h("span", {text: agencies.length + " lĩnh vực"}),
+          QS.h("span", {}, [QS.h("b", {text: String(waiting)}), " người đang chờ"])
+        ])
+      ]));
+    });
+  }
+
+  function renderAgencies() {
+    var box = QS.$("#agency-choices");
+    box.textContent = "";
+    QS.site.agencies.filter(function (a) { return a.floor === choice.floor; }).forEach(function (agency) {
+      box.appendChild(QS.h("button", {class: "choice", "data-agency": agency.slug,
+                                      onclick: function () { chooseAgency(agency.slug); }}, [
+        QS.h("div", {}, [QS.h("span", {class: "prefix", text: agency.prefix}), agency.name]),
+        QS.h("div", {class: "meta"}, [
+          QS.h("span", {text: agency.procedures ? agency.procedures + " thủ tục" : ""}),
+          QS.h("span", {}, [QS.h("b", {class: "waiting-count", text: String(waitingOn(agency.slug))}), " người đang chờ"])
+        ])
+      ]));
+    });
+    QS.$("#agency-step-sub").textContent = QS.floorName(choice.floor);
+    QS.$("#back-floor").hidden = floors.length === 1;
+  }
+
+  function chooseFloor(number) {
+    choice.floor = number;
+    renderAgencies();
+    show("agency");
+  }
+
+  function chooseAgency(agencySlug) {
+    choice.agency = agencySlug;
+    choice.priority = null;
+    choice.pendingPriority = null;
+    choice.citizenQr = null;
+    choice.key = QS.newKey();  // one key per ticket: a double tap or a retry issues one ticket
+    var agency = QS.agency(agencySlug);
+    QS.$("#chosen-agency").textContent = agency.prefix + " · " + agency.name;
+    QS.$("#issue-error").hidden = true;
+    QS.$("#cccd").value = "";
+    QS.$("#cccd-ok").hidden = QS.$("#cccd-error").hidden = true;
+    renderPriority();
+    show("options");
+  }
+
+  // ---------------------------------------------------------------- priority (staff-confirmed)
+  function renderPriority() {
+    QS.$$("#priority-list .btn").forEach(function (btn) {
+      var value = btn.getAttribute("data-priority");
+      btn.classList.toggle("selected", value === choice.priority || value === choice.pendingPriority);
+    });
+    QS.$("#staff-confirm").hidden = !choice.pendingPriority;
+    QS.$("#staff-pin").parentNode.hidden = !staffPin;
+    var ok = QS.$("#priority-ok");
+    ok.hidden = !choice.priority;
+    ok.textContent = choice.priority ? "Đã xác nhận ưu tiên: " + PRIORITY_NAMES[choice.priority] : "";
+  }
+  QS.$$("#priority-list .btn").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var value = btn.getAttribute("data-priority");
+      if (choice.priority === value) choice.priority = null;
+      else { choice.pendingPriority = value; QS.$("#staff-pin").value = ""; }
+      renderPriority();
+      if (choice.pendingPriority && staffPin) QS.$("#staff-pin").focus();
+    });
+  });
+  QS.$("#staff-ok").addEventListener("click", function () {
+    if (staffPin && QS.$("#staff-pin").value !== staffPin) {
+      QS.$("#priority-ok").hidden = true;
+      QS.$("#staff-pin").value = "";
+      QS.$("#staff-pin").setAttribute("placeholder", "Sai mã, nhập lại");
+      return;
+    }
+    choice.priority = choice.pendingPriority;
+    choice.pendingPriority = null;
+    renderPriority();
+  });
+  QS.$("#staff-cancel").addEventListener("click", function () { choice.pendingPriority = null; renderPriority(); });
+
+  // ---------------------------------------------------------------- CCCD QR (a scanner types, then Enter)
+  /** id12|cmnd9|name|ddmmyyyy|sex|address|ddmmyyyy: kept in memory only, sent with the ticket, never shown whole. */
+  function readCccd() {
+    var input = QS.$("#cccd");
+    var text = input.value.trim();
+    input.value = "";
+    if (!text) return;
+    var fields = text.split("|");
+    var ok = QS.$("#cccd-ok"), bad = QS.$("#cccd-error");
+    if (fields.length < 7 || !/^\d{12}$/.test(fields[0])) {
+      choice.citizenQr = null;
+      ok.hidden = true;
+      bad.hidden = false;
+      bad.textContent = "Không đọc được mã QR CCCD. Vui lòng quét lại.";
+      return;
+    }
+    choice.citizenQr = text;
+    bad.hidden = true;
+    ok.hidden = false;
+    ok.textContent = "Đã đọc CCCD số ••••••••" + fields[0].slice(-4);
+  }
+  var cccdTimer = null;
+  QS.$("#cccd").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); readCccd(); }
+  });
+  QS.$("#cccd").addEventListener("input", function () {
+    clearTimeout(cccdTimer);  // scanners that send no Enter: read once typing stops
+    cccdTimer = setTimeout(function () { if (QS.$("#cccd").value.split("|").length >= 7) readCccd(); }, 400);
+  });
+
+  // ---------------------------------------------------------------- issue
+  var taking = false;
+  QS.$("#take").addEventListener("click", function () {
+    if (taking) return;
+    taking = true;
+    var button = QS.$("#take");
+    button.disabled = true;
+    var body = {agency: choice.agency, priority: choice.priority, key: choice.key};
+    if (choice.citizenQr) body.citizen_qr = choice.citizenQr;
+    QS.api("POST", "tickets", {token: token, json: body}).then(function (res) {
+      taking = false;
+      button.disabled = false;
+      if (res.status === 201 || res.status === 200) { showTicket(res.body); return; }
+      if (res.status === 409) {
+        QS.$("#closed-message").textContent = QS.errorText(res);
+        show("closed");
+        return;
+      }
+      var error = QS.$("#issue-error");
+      error.hidden = false;
+      error.textContent = QS.errorText(res);
+      if (res.status === 401) QS.$("#kiosk-setup").hidden = false;
+    });
+  });
+
+  function countersFor(agencySlug) {
+    var list = live.counters.length ? live.counters : QS.site.counters;
+    return list.filter(function (c) { return c.status !== "closed" && (c.agencies || []).indexOf(agencySlug) >= 0; })
+      .map(function (c) { return String(c.id); })
+      .sort(function (a, b) { return a.localeCompare(b, "vi", {numeric: true}); });
+  }
+
+  function qrDataUrl(text, cell) {
+    var qr = qrcode(0, "M");
+    qr.addData(text);
+    qr.make();
+    return qr.createDataURL(cell, cell * 2);
+  }
+
+  function showTicket(ticket) {
+    choice.key = null;
+    var agency = QS.agency(ticket.agency) || {};
+    var counters = countersFor(ticket.agency);
+    var trackUrl = location.origin + (ticket.track_url || ("/t/" + slug + "/" + ticket.id));
+    var values = {
+      number: ticket.number,
+      agency: ticket.agency_name || agency.name || ticket.agency,
+      floor: QS.floorName(ticket.floor !== undefined ? ticket.floor : agency.floor),
+      counters: counters.length ? counters.join(", ") : "—",
+      ahead: ticket.ahead === null || ticket.ahead === undefined ? "—" : String(ticket.ahead),
+      time: QS.time(ticket.issued_at) + " · " + new Intl.DateTimeFormat("vi-VN", {
+        timeZone: QS.site.timezone, day: "2-digit", month: "2-digit", year: "numeric"
+      }).format(ticket.issued_at ? new Date(ticket.issued_at) : new Date())
+    };
+    ["number", "agency", "floor", "counters", "ahead", "time"].forEach(function (name) {
+      QS.$("#tk-" + name).textContent = values[name];
+      QS.$("#pt-" + name).textContent = values[name];
+    });
+    QS.$("#pt-priority-row").hidden = !ticket.priority;
+    QS.$("#pt-priority").textContent = ticket.priority ? PRIORITY_NAMES[ticket.priority] || ticket.priority : "";
+    QS.$("#ticket-big").setAttribute("data-ticket", ticket.id);
+    QS.$("#tk-qr").innerHTML = "";
+    QS.$("#tk-qr").appendChild(QS.h("img", {src: qrDataUrl(trackUrl, 6), alt: "Mã QR theo dõi số " + ticket.number}));
+    QS.$("#pt-qr").innerHTML = "";
+    QS.$("#pt-qr").appendChild(QS.h("img", {src: qrDataUrl(trackUrl, 4), alt: ""}));
+    QS.$("#print-ticket").setAttribute("data-ticket", ticket.id);
+    QS.$("#tk-print-note").textContent = autoprint ? "Phiếu đang được in. Vui lòng nhận phiếu."
+      : "Bấm “In lại phiếu” nếu cần phiếu giấy.";
+    show("ticket");
+    if (autoprint) setTimeout(function () { window.print(); }, 300);
+  }
+
+  QS.$("#print-again").addEventListener("click", function () { window.print(); });
+  QS.$("#ticket-done").addEventListener("click", restart);
+  QS.$("#closed-ok").addEventListener("click", restart);
+  QS.$("#back-floor").addEventListener("click", function () { renderFloors(); show("floor"); });
+  QS.$("#back-agency").addEventListener("click", function () { renderAgencies(); show("agency"); });
+
+  // ---------------------------------------------------------------- live waiting counts
+  QS.follow({
+    topics: ["site"],
+    onChange: function (state) {
+      live = state;
+      var step = document.body.getAttribute("data-step");
+      if (step === "floor") renderFloors();
+      if (step === "agency") {
+        QS.$$("#agency-choices .choice").forEach(function (node) {
+          QS.$(".waiting-count", node).textContent = String(waitingOn(node.getAttribute("data-agency")));
+        });
+      }
+    }
+  });
+
+  restart();
+  QS.startClock();
+})();

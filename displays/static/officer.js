@@ -1,0 +1,250 @@
+/* Officer pad of one counter: call next, recall, no-show, complete, transfer, pause/resume.
+ * Every press carries a fresh idempotency key and the buttons stay locked until the answer comes,
+ * so a double click acts once and a retried request is harmless. */
+(function () {
+  "use strict";
+  var COUNTER = String(QS.boot.counter);
+  var layoutCounter = QS.site.counters.filter(function (c) { return c.id === COUNTER; })[0];
+  var PRIORITY_NAMES = {elderly: "Người cao tuổi", disabled: "Người khuyết tật", pregnant: "Phụ nữ mang thai",
+                        merit: "Người có công"};
+  var STATUS_NAMES = {open: "Đang mở", paused: "Tạm nghỉ", closed: "Quầy đóng"};
+  var token = QS.token("officer");
+  var busy = false;
+  var follower = null;
+  var state = QS.emptyState();
+
+  function counter() {
+    return QS.counterIn(state, COUNTER) || {id: COUNTER, status: "open", agencies: layoutCounter.agencies, current: null};
+  }
+
+  function say(kind, text) {
+    var box = QS.$("#pad-message");
+    box.className = "message " + kind;
+    box.textContent = text;
+  }
+
+  // ---------------------------------------------------------------- login
+  function showLogin(message) {
+    QS.$("#login").hidden = false;
+    QS.$("#pad").hidden = true;
+    QS.$("#logout").hidden = true;
+    var error = QS.$("#login-error");
+    error.hidden = !message;
+    error.textContent = message || "";
+    QS.$("#username").focus();
+  }
+  function showPad() {
+    QS.$("#login").hidden = true;
+    QS.$("#pad").hidden = false;
+    QS.$("#logout").hidden = false;
+    if (!follower) startLive();
+    render();
+  }
+  QS.$("#login").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = {username: QS.$("#username").value.trim(), password: QS.$("#password").value};
+    QS.api("POST", "/api/v1/login", {json: body}).then(function (res) {
+      if (!res.ok || !res.body || !res.body.token) {
+        showLogin(res.status === 401 ? "Sai tên đăng nhập hoặc mật khẩu." : QS.errorText(res));
+        return;
+      }
+      var who = res.body;
+      var counters = (who.counters || []).map(String);
+      if (who.site && who.site !== QS.site.slug && who.site !== "*") {
+        showLogin("Tài khoản này thuộc trung tâm khác.");
+        return;
+      }
+      if (who.role === "officer" && counters.indexOf(COUNTER) < 0) {
+        showLogin("Tài khoản này không được phân công quầy số " + COUNTER +
+                  (counters.length ? " (được phân công quầy " + counters.join(", ") + ")." : "."));
+        return;
+      }
+      token = who.token;
+      QS.saveToken("officer", token);
+      QS.$("#password").value = "";
+      showPad();
+      say("info", "Đăng nhập thành công. Bấm “Gọi tiếp” (phím Enter) để gọi công dân.");
+    });
+  });
+  QS.$("#logout").addEventListener("click", function () {
+    token = null;
+    QS.saveToken("officer", null);
+    showLogin("");
+  });
+
+  // ---------------------------------------------------------------- render
+  function render() {
+    var c = counter();
+    var ticket = c.current;
+    var pill = QS.$("#status-pill");
+    pill.className = "status-pill " + (c.status || "open");
+    pill.textContent = STATUS_NAMES[c.status] || c.status;
+    var pause = QS.$("#pause-btn");
+    var paused = c.status === "paused";
+    pause.setAttribute("data-action", paused ? "resume" : "pause");
+    pause.firstChild.textContent = paused ? "Tiếp tục " : "Tạm nghỉ ";
+    document.body.setAttribute("data-counter-status", c.status || "open");
+
+    var number = QS.$("#cur-number");
+    number.textContent = ticket ? ticket.number : "Chưa có số";
+    number.classList.toggle("none", !ticket);
+    number.setAttribute("data-ticket", ticket ? ticket.id : "");
+    QS.$("#cur-agency").textContent = ticket ? (ticket.agency_name || (QS.agency(ticket.agency) || {}).name || "") : "";
+    QS.$("#cur-facts").hidden = !ticket;
+    if (ticket) {
+      QS.$("#cur-issued").textContent = QS.time(ticket.issued_at);
+      QS.$("#cur-waited").textContent = QS.duration(
+        (new Date(ticket.called_at || Date.now()) - new Date(ticket.issued_at)) / 1000);
+      QS.$("#cur-priority").textContent = ticket.priority ? PRIORITY_NAMES[ticket.priority] || ticket.priority : "Không";
+      tick();
+    }
+    var queues = QS.$("#queues");
+    queues.textContent = "";
+    var total = 0;
+    (c.agencies && c.agencies.length ? c.agencies : layoutCounter.agencies).forEach(function (slug) {
+      var agency = QS.agency(slug) || {name: slug};
+      var n = state.waiting[slug] || 0;
+      total += n;
+      queues.appendChild(QS.h("li", {"data-agency": slug}, [
+        QS.h("span", {text: agency.name}), QS.h("b", {class: "num", text: String(n)})
+      ]));
+    });
+    document.body.setAttribute("data-waiting", String(total));
+  }
+  function tick() {
+    var ticket = counter().current;
+    if (ticket && ticket.called_at) QS.$("#cur-serving").textContent = QS.elapsed(ticket.called_at);
+  }
+  setInterval(tick, 1000);
+
+  // ---------------------------------------------------------------- actions
+  var DONE_TEXT = {
+    "recall": function (t) { return "Đã gọi lại số " + t.number + "."; },
+    "no-show": function (t) { return "Đã ghi nhận số " + t.number + " vắng mặt."; },
+    "complete": function (t) { return "Đã hoàn thành số " + t.number + "."; },
+    "transfer": function (t) { return "Đã chuyển số " + t.number + " sang " + (t.agency_name || t.agency) + "."; },
+    "pause": function () { return "Quầy đang tạm nghỉ. Bấm “Tiếp tục” để nhận công dân."; },
+    "resume": function () { return "Quầy đã mở lại."; }
+  };
+
+  function setBusy(value) {
+    busy = value;
+    QS.$$("#pad-buttons .btn").forEach(function (btn) { btn.disabled = value; });
+    document.body.setAttribute("data-busy", value ? "1" : "0");
+  }
+
+  /** Apply an answer locally at once (the websocket confirms it a moment later). */
+  function applyAnswer(action, res) {
+    var c = counter();
+    var body = res.body;
+    var isCounter = body && body.agencies !== undefined && body.status !== undefined && body.number === undefined;
+    var here = QS.counterIn(state, COUNTER);
+    if (!here) { state.counters.push(c); here = c; }
+    if (isCounter) { Object.assign(here, body); return; }
+    if (action === "call-next") here.current = res.status === 200 ? body : null;
+    else if (action === "recall" && body && body.id) here.current = body;
+    else if (action === "complete" || action === "no-show" || action === "transfer") here.current = null;
+    else if (action === "pause") here.status = "paused";
+    else if (action === "resume") here.status = "open";
+  }
+
+  function act(action, extra) {
+    if (busy || !token) return;
+    setBusy(true);
+    var body = Object.assign({key: QS.newKey()}, extra || {});
+    say("info", "Đang xử lý…");
+    QS.api("POST", "counters/" + encodeURIComponent(COUNTER) + "/" + action, {token: token, json: body}).then(function (res) {
+      setBusy(false);
+      if (res.status === 401) {
+        token = null;
+        QS.saveToken("officer", null);
+        showLogin("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.");
+        return;
+      }
+      if (!res.ok) { say("error", QS.errorText(res)); return; }
+      applyAnswer(action, res);
+      render();
+      if (action === "call-next") {
+        if (res.status === 204 || !res.body) say("info", "Không còn công dân nào đang chờ.");
+        else say("ok", "Đã gọi số " + res.body.number + ". Mời công dân đến quầy.");
+      } else {
+        var ticket = res.body && res.body.number ? res.body : {number: "", agency: extra && extra.agency};
+        say("ok", DONE_TEXT[action](ticket));
+      }
+    });
+  }
+
+  function press(action) {
+    if (action === "transfer") { openTransfer(); return; }
+    act(action);
+  }
+  QS.$$("#pad-buttons .btn").forEach(function (btn) {
+    btn.addEventListener("click", function () { press(btn.getAttribute("data-action")); });
+  });
+
+  // ---------------------------------------------------------------- transfer
+  function openTransfer() {
+    var ticket = counter().current;
+    if (!ticket) { say("error", "Chưa có số nào đang phục vụ để chuyển."); return; }
+    QS.$("#transfer-number").textContent = ticket.number;
+    var box = QS.$("#transfer-choices");
+    box.textContent = "";
+    (QS.site.floors || []).forEach(function (floor) {
+      QS.site.agencies.filter(function (a) { return a.floor === floor.number && a.slug !== ticket.agency; })
+        .forEach(function (agency) {
+          box.appendChild(QS.h("button", {class: "btn", "data-agency": agency.slug, onclick: function () {
+            closeTransfer();
+            act("transfer", {agency: agency.slug});
+          }}, [agency.name + " · " + floor.name]));
+        });
+    });
+    QS.$("#transfer-modal").hidden = false;
+  }
+  function closeTransfer() { QS.$("#transfer-modal").hidden = true; }
+  QS.$("#transfer-cancel").addEventListener("click", closeTransfer);
+
+  // ---------------------------------------------------------------- keyboard
+  var KEYS = {Enter: "call-next", n: "call-next", r: "recall", v: "no-show", h: "complete", c: "transfer", p: "pause"};
+  document.addEventListener("keydown", function (event) {
+    if (event.repeat || event.ctrlKey || event.altKey || event.metaKey) return;
+    var target = event.target;
+    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA")) return;
+    if (QS.$("#pad").hidden) return;
+    if (event.key === "Escape") { closeTransfer(); return; }
+    if (!QS.$("#transfer-modal").hidden) return;
+    var action = KEYS[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+    if (!action) return;
+    event.preventDefault();
+    if (action === "pause") action = counter().status === "paused" ? "resume" : "pause";
+    press(action);
+  });
+
+  // ---------------------------------------------------------------- live
+  function topicsFor(agencies) {
+    var topics = ["counter:" + COUNTER];
+    var floors = {};
+    agencies.forEach(function (slug) {
+      topics.push("agency:" + slug);
+      var agency = QS.agency(slug);
+      if (agency) floors[agency.floor] = true;
+    });
+    Object.keys(floors).forEach(function (f) { topics.push("floor:" + f); });  // queue counts travel per floor
+    return topics;
+  }
+  function startLive() {
+    follower = QS.follow({
+      topics: topicsFor(layoutCounter.agencies),
+      onChange: function (next) {
+        state = next;
+        render();
+        // A manager moved this counter to other queues: follow them.
+        var agencies = counter().agencies;
+        if (agencies && agencies.length) follower.link.setTopics(topicsFor(agencies));
+      }
+    });
+  }
+
+  if (token) showPad();
+  else showLogin("");
+  QS.startClock();
+})();

@@ -1,0 +1,451 @@
+/* qs.js: the one small client every qserver page shares.
+ *
+ *   QS.boot                      layout and page data rendered by the server (JSON block #qs-boot)
+ *   QS.api(method, path, opts)   fetch → {ok, status, body}; never throws (status 0 = network down)
+ *   QS.errorText(res)            a Vietnamese sentence for a refused request
+ *   QS.live(opts)                the /ws link: reconnects forever with jittered backoff, resumes with
+ *                                `since`, treats 45 s of silence as dead, shows the offline banner
+ *   QS.applyFrame(state, frame)  the state object after one server frame (pure, no DOM)
+ *
+ * No build step, no framework: a TV browser runs this for weeks.
+ */
+(function (global) {
+  "use strict";
+
+  var QS = {};
+  var bootNode = document.getElementById("qs-boot");
+  QS.boot = bootNode ? JSON.parse(bootNode.textContent) : {};
+  QS.site = QS.boot.site || {};
+
+  // ------------------------------------------------------------------ small helpers
+  QS.$ = function (selector, root) { return (root || document).querySelector(selector); };
+  QS.$$ = function (selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); };
+
+  /** Create an element: QS.h("div", {class: "x", text: "..."}, [children]). */
+  QS.h = function (tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  };
+
+  QS.agency = function (slug) {
+    var list = QS.site.agencies || [];
+    for (var i = 0; i < list.length; i++) if (list[i].slug === slug) return list[i];
+    return null;
+  };
+  QS.floorName = function (number) {
+    var list = QS.site.floors || [];
+    for (var i = 0; i < list.length; i++) if (list[i].number === number) return list[i].name;
+    return "Tầng " + number;
+  };
+
+  var tz = QS.site.timezone || undefined;
+  function formatter(options) {
+    try { return new Intl.DateTimeFormat("vi-VN", Object.assign({timeZone: tz}, options)); }
+    catch (e) { return new Intl.DateTimeFormat("vi-VN", options); }
+  }
+  var hhmm = formatter({hour: "2-digit", minute: "2-digit", hour12: false});
+  var hhmmss = formatter({hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false});
+  var longDate = formatter({weekday: "long", day: "2-digit", month: "2-digit", year: "numeric"});
+  /** "08:05" in the site's time zone, whatever the TV's clock zone is. */
+  QS.time = function (value) { return value ? hhmm.format(new Date(value)) : ""; };
+  QS.timeSeconds = function (value) { return hhmmss.format(value ? new Date(value) : new Date()); };
+  QS.date = function (value) {
+    var text = longDate.format(value ? new Date(value) : new Date());
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  };
+  /** "12 phút", "1 giờ 05 phút", "dưới 1 phút" for a number of seconds. */
+  QS.duration = function (seconds) {
+    if (seconds === null || seconds === undefined || isNaN(seconds)) return "";
+    seconds = Math.max(0, Math.round(seconds));
+    if (seconds < 60) return "dưới 1 phút";
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return minutes + " phút";
+    var rest = minutes % 60;
+    return Math.floor(minutes / 60) + " giờ " + (rest < 10 ? "0" : "") + rest + " phút";
+  };
+  /** "04:37" (or "1:04:37") elapsed since an ISO time. */
+  QS.elapsed = function (since, until) {
+    if (!since) return "";
+    var total = Math.max(0, Math.floor(((until ? new Date(until) : new Date()) - new Date(since)) / 1000));
+    var h = Math.floor(total / 3600), m = Math.floor(total / 60) % 60, s = total % 60;
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return (h ? h + ":" + pad(m) : m) + ":" + pad(s);
+  };
+
+  /** A fresh idempotency key (crypto.randomUUID needs https; getRandomValues works on a LAN http page). */
+  QS.newKey = function () {
+    var bytes = new Uint8Array(16);
+    (global.crypto || global.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  };
+
+  // ------------------------------------------------------------------ tokens
+  /** The token a page acts with: `?token=` is taken once, kept in localStorage, and removed from the URL. */
+  QS.token = function (role) {
+    var storageKey = "qs.token." + role + "." + QS.site.slug;
+    var params = new URLSearchParams(location.search);
+    var fromUrl = params.get("token");
+    if (fromUrl) {
+      try { localStorage.setItem(storageKey, fromUrl); } catch (e) { /* private mode: keep it in memory */ }
+      params.delete("token");
+      var rest = params.toString();
+      history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+      QS["_token_" + role] = fromUrl;
+      return fromUrl;
+    }
+    try { return localStorage.getItem(storageKey) || QS["_token_" + role] || null; }
+    catch (e) { return QS["_token_" + role] || null; }
+  };
+  QS.saveToken = function (role, token) {
+    QS["_token_" + role] = token;
+    try {
+      if (token) localStorage.setItem("qs.token." + role + "." + QS.site.slug, token);
+      else localStorage.removeItem("qs.token." + role + "." + QS.site.slug);
+    } catch (e) { /* ignore */ }
+  };
+
+  // ------------------------------------------------------------------ HTTP
+  QS.apiBase = "/api/v1/sites/" + encodeURIComponent(QS.site.slug || "");
+
+  /** fetch with JSON in and out; resolves {ok, status, body}, status 0 when the server is unreachable. */
+  QS.api = function (method, path, opts) {
+    opts = opts || {};
+    var headers = {"Accept": "application/json"};
+    if (opts.token) headers["Authorization"] = "Bearer " + opts.token;
+    var init = {method: method, headers: headers, cache: "no-store"};
+    if (opts.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(opts.json);
+    }
+    var url = path.charAt(0) === "/" ? path : QS.apiBase + "/" + path;
+    return fetch(url, init).then(function (response) {
+      return response.text().then(function (text) {
+        var body = null;
+        if (text) { try { body = JSON.parse(text); } catch (e) { body = null; } }
+        return {ok: response.ok, status: response.status, body: body};
+      });
+    }, function () {
+      return {ok: false, status: 0, body: null};
+    });
+  };
+
+  var STATUS_TEXT = {
+    0: "Không kết nối được máy chủ. Vui lòng thử lại.",
+    400: "Yêu cầu không hợp lệ.",
+    401: "Chưa đăng nhập hoặc phiên đăng nhập đã hết hạn.",
+    403: "Tài khoản này không có quyền thực hiện thao tác này.",
+    404: "Không tìm thấy.",
+    409: "Không thể thực hiện lúc này.",
+    422: "Dữ liệu không hợp lệ.",
+    429: "Thao tác quá nhanh, vui lòng chờ một chút.",
+    503: "Hệ thống đang gián đoạn, vui lòng thử lại sau ít phút."
+  };
+  // Sentences for the codes we know; anything else shows the server's own message.
+  var CODE_TEXT = {
+    nothing_to_recall: "Chưa có số nào đang phục vụ để gọi lại.",
+    no_current_ticket: "Quầy chưa có số nào đang phục vụ.",
+    counter_paused: "Quầy đang tạm nghỉ. Bấm “Tiếp tục” trước.",
+    counter_closed: "Quầy đang đóng.",
+    invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
+    unknown_ticket: "Không tìm thấy số thứ tự này.",
+    unknown_agency: "Không có lĩnh vực này.",
+    rate_limited: "Thao tác quá nhanh, vui lòng chờ một chút."
+  };
+  var VIETNAMESE = /[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]/i;
+
+  /** The Vietnamese sentence to show for a refused request (the server's message is kept when it is Vietnamese). */
+  QS.errorText = function (res) {
+    var error = res && res.body && res.body.error;
+    var message = error && error.message;
+    var code = error && error.code;
+    if (message && VIETNAMESE.test(message)) return message;
+    var text = (code && CODE_TEXT[code]) || STATUS_TEXT[res ? res.status : 0] ||
+      ("Lỗi máy chủ (" + (res ? res.status : "?") + ").");
+    if (message && message !== text) text += " (" + message + ")";
+    return text;
+  };
+
+  // ------------------------------------------------------------------ live state
+  function emptyState() { return {counters: [], waiting: {}, calls: [], notices: []}; }
+  QS.emptyState = emptyState;
+
+  function setCurrent(state, counterId, ticket) {
+    var found = false;
+    state.counters.forEach(function (counter) {
+      if (String(counter.id) === String(counterId)) { counter.current = ticket; found = true; }
+    });
+    if (!found) {
+      var known = (QS.site.counters || []).filter(function (c) { return c.id === String(counterId); })[0] || {};
+      state.counters.push({id: String(counterId), floor: known.floor, status: "open",
+                           agencies: (known.agencies || []).slice(), current: ticket});
+    }
+  }
+  function clearCurrent(state, counterId, ticket) {
+    state.counters.forEach(function (counter) {
+      if (String(counter.id) === String(counterId) && counter.current &&
+          (!ticket || counter.current.id === ticket.id)) counter.current = null;
+    });
+  }
+
+  /** The state after one frame. Snapshots replace it; events patch it. Calls are newest first, one per ticket. */
+  QS.applyFrame = function (state, frame) {
+    state = state || emptyState();
+    switch (frame.type) {
+      case "snapshot":
+        var fresh = Object.assign(emptyState(), frame.state || {});
+        fresh.waiting = Object.assign({}, fresh.waiting || {});
+        // State calls name their ticket by id (with its number beside it); events carry the whole ticket.
+        var seen = {};
+        fresh.calls = (fresh.calls || []).map(function (call) {
+          if (call.ticket && typeof call.ticket === "object") return call;
+          return Object.assign({}, call, {ticket: {id: call.ticket, number: call.number, agency: call.agency}});
+        }).filter(function (call) {  // newest first: keep each ticket's latest call only
+          var id = call.ticket.id;
+          if (seen[id]) return false;
+          seen[id] = true;
+          return true;
+        });
+        fresh.counters = (fresh.counters || []).slice();
+        fresh.notices = (fresh.notices || []).slice();
+        return fresh;
+      case "called":
+        var call = {
+          ticket: frame.ticket, counter: String(frame.counter), floor: frame.floor,
+          counter_floor: frame.counter_floor, agency: frame.agency, recall: !!frame.recall,
+          at: frame.at, event_id: frame.event_id, live: true
+        };
+        state.calls = [call].concat(state.calls.filter(function (c) {
+          return !(c.ticket && frame.ticket && c.ticket.id === frame.ticket.id);
+        })).slice(0, 50);
+        setCurrent(state, frame.counter, frame.ticket);
+        break;
+      case "completed":
+      case "no_show":
+      case "transferred":
+        if (frame.counter !== undefined && frame.counter !== null) clearCurrent(state, frame.counter, frame.ticket);
+        state.calls.forEach(function (c) {
+          if (c.ticket && frame.ticket && c.ticket.id === frame.ticket.id) c.ticket = frame.ticket;
+        });
+        break;
+      case "counter":
+        var found = false;
+        state.counters = state.counters.map(function (counter) {
+          if (String(counter.id) !== String(frame.counter.id)) return counter;
+          found = true;
+          return frame.counter;
+        });
+        if (!found) state.counters.push(frame.counter);
+        break;
+      case "queue":
+        state.waiting = Object.assign({}, state.waiting, frame.waiting || {});
+        break;
+      case "notice":
+        state.notices = state.notices.filter(function (n) { return n.id !== frame.notice.id; });
+        state.notices.push(frame.notice);
+        break;
+      default:
+        break;
+    }
+    return state;
+  };
+
+  QS.counterIn = function (state, id) {
+    for (var i = 0; i < state.counters.length; i++) if (String(state.counters[i].id) === String(id)) return state.counters[i];
+    return null;
+  };
+  QS.activeNotices = function (state, floor) {
+    var now = Date.now();
+    return (state.notices || []).filter(function (n) {
+      var here = floor === undefined || n.floor === null || n.floor === undefined || n.floor === floor;
+      return here && (!n.expires_at || new Date(n.expires_at).getTime() > now);
+    });
+  };
+
+  // ------------------------------------------------------------------ offline banner
+  var banner = null;
+  function showBanner(online, detail) {
+    if (!banner) {
+      banner = QS.h("div", {class: "qs-offline", role: "alert", "aria-live": "assertive", hidden: true}, [
+        QS.h("strong", {text: "Mất kết nối — đang kết nối lại…"}),
+        QS.h("span", {class: "qs-offline-en", text: "Connection lost — reconnecting…"}),
+        QS.h("span", {class: "qs-offline-detail"})
+      ]);
+      document.body.appendChild(banner);
+    }
+    banner.hidden = online;
+    document.body.classList.toggle("is-offline", !online);
+    QS.$(".qs-offline-detail", banner).textContent = detail || "";
+  }
+
+  // ------------------------------------------------------------------ the websocket link
+  var BACKOFF_INITIAL_MS = 500, BACKOFF_FACTOR = 1.8, BACKOFF_MAX_MS = 15000;
+  var SILENCE_MS = 45000, OPEN_TIMEOUT_MS = 10000;
+
+  /** Jittered exponential delay for the n-th retry (0-based): 0.5 s, 0.9 s, 1.6 s … capped at 15 s. */
+  QS.backoffMs = function (attempt) {
+    var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * Math.pow(BACKOFF_FACTOR, attempt));
+    return Math.round(delay * (0.7 + 0.3 * Math.random()));
+  };
+
+  /**
+   * Keep one websocket to /ws open forever.
+   *   opts.topics   ["floor:1", ...]       opts.device  name sent as ?device= (acks are per device)
+   *   opts.token    optional               opts.onFrame(frame) every decoded frame but heartbeats
+   *   opts.onStatus(online)                opts.banner  false to handle offline display yourself
+   * Returns {send(obj), ack(eventId), setTopics(list), lastEventId(), online()}.
+   */
+  QS.live = function (opts) {
+    var topics = opts.topics.slice();
+    var ws = null, attempt = 0, retryTimer = null, watchdog = null, online = null, lastEventId = null;
+    var useBanner = opts.banner !== false;
+
+    function setOnline(value, detail) {
+      if (useBanner) showBanner(value, detail);
+      if (online !== value) {
+        online = value;
+        document.documentElement.setAttribute("data-online", value ? "1" : "0");
+        if (opts.onStatus) opts.onStatus(value);
+      }
+    }
+    function url() {
+      var params = new URLSearchParams({site: QS.site.slug, topics: topics.join(",")});
+      if (lastEventId) params.set("since", lastEventId);
+      if (opts.device) params.set("device", opts.device);
+      if (opts.token) params.set("token", opts.token);
+      return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws?" + params.toString();
+    }
+    function arm(sock, ms) {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(function () { drop(sock, "no frame for " + ms + " ms"); }, ms);
+    }
+    /** Forget a socket (dead, silent or replaced) and schedule the next attempt. */
+    function drop(sock, why, retry) {
+      if (sock !== ws) return;
+      ws = null;
+      clearTimeout(watchdog);
+      sock.onopen = sock.onmessage = sock.onclose = sock.onerror = null;
+      try { sock.close(); } catch (e) { /* already closed */ }
+      if (retry !== false) schedule(why);
+    }
+    function schedule(why) {
+      clearTimeout(retryTimer);
+      var delay = QS.backoffMs(attempt);
+      attempt += 1;
+      setOnline(false, "Thử lại sau " + Math.max(1, Math.round(delay / 1000)) + " giây (lần " + attempt + ")");
+      retryTimer = setTimeout(connect, delay);
+    }
+    function connect() {
+      clearTimeout(retryTimer);
+      var sock;
+      try { sock = new WebSocket(url(), ["qs.v1.json"]); }
+      catch (e) { ws = null; schedule("constructor failed"); return; }
+      ws = sock;
+      arm(sock, OPEN_TIMEOUT_MS);
+      sock.onopen = function () {
+        if (sock !== ws) return;
+        arm(sock, SILENCE_MS);
+        setOnline(true);
+      };
+      sock.onmessage = function (event) {
+        if (sock !== ws) return;
+        arm(sock, SILENCE_MS);
+        attempt = 0;  // a server that talks is a healthy one: the next outage starts from a short delay
+        var frame;
+        try { frame = JSON.parse(event.data); } catch (e) { return; }
+        if (!frame || typeof frame.type !== "string") return;
+        if (frame.event_id && frame.type !== "result") lastEventId = frame.event_id;
+        if (frame.type === "heartbeat") return;
+        try { opts.onFrame(frame); } catch (e) { if (global.console) console.error(e); }
+      };
+      sock.onclose = function () { drop(sock, "closed"); };
+      sock.onerror = function () { /* onclose follows */ };
+    }
+    // A laptop or TV that gets its network back should not wait out a long backoff.
+    global.addEventListener("online", function () { if (!ws) { attempt = 0; connect(); } });
+
+    connect();
+    return {
+      send: function (obj) {
+        if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; }
+        return false;
+      },
+      ack: function (eventId) {
+        if (eventId && ws && ws.readyState === 1) ws.send(JSON.stringify({type: "ack", event_id: eventId}));
+      },
+      setTopics: function (list) {
+        var next = list.slice().sort().join(",");
+        if (next === topics.slice().sort().join(",")) return;
+        topics = list.slice();
+        if (ws) drop(ws, "topics changed", false);
+        attempt = 0;
+        connect();
+      },
+      lastEventId: function () { return lastEventId; },
+      online: function () { return online === true; }
+    };
+  };
+
+  /**
+   * Live state for a page: QS.live + QS.applyFrame. opts.onChange(state, frame) after every frame.
+   * A new service day ("day" frame) reloads the state over HTTP instead of patching it.
+   */
+  QS.follow = function (opts) {
+    var state = QS.emptyState();
+    var link = QS.live(Object.assign({}, opts, {
+      onFrame: function (frame) {
+        if (frame.type === "day") {
+          QS.api("GET", "state").then(function (res) {
+            if (!res.ok || !res.body) return;
+            state = QS.applyFrame(state, {type: "snapshot", state: res.body});
+            opts.onChange(state, {type: "snapshot", event_id: null, state: res.body});
+          });
+          return;
+        }
+        state = QS.applyFrame(state, frame);
+        opts.onChange(state, frame);
+      }
+    }));
+    return {link: link, state: function () { return state; }};
+  };
+
+  /** "Thứ Hai – Thứ Sáu: 07:00–10:30, 13:00–16:30" from the layout's hours (consecutive equal days merged). */
+  QS.hoursText = function () {
+    var groups = [];
+    (QS.site.hours || []).forEach(function (day) {
+      var sessions = day.sessions.join(", ");
+      var last = groups[groups.length - 1];
+      if (last && last.sessions === sessions) last.to = day.day;
+      else groups.push({from: day.day, to: null, sessions: sessions});
+    });
+    return groups.map(function (g) {
+      return (g.to ? g.from + " – " + g.to : g.from) + ": " + g.sessions;
+    }).join(" · ");
+  };
+
+  // ------------------------------------------------------------------ clock
+  /** Keep every [data-clock] (HH:MM:SS) and [data-date] element ticking in the site's time zone. */
+  QS.startClock = function () {
+    function tick() {
+      QS.$$("[data-clock]").forEach(function (node) {
+        node.textContent = node.getAttribute("data-clock") === "hm" ? QS.time(new Date()) : QS.timeSeconds();
+      });
+      QS.$$("[data-date]").forEach(function (node) { node.textContent = QS.date(); });
+    }
+    tick();
+    setInterval(tick, 1000);
+  };
+
+  global.QS = QS;
+})(window);
