@@ -244,7 +244,16 @@
     });
   }
 
-  if (token) showPad();
-  else showLogin("");
+  if (token) {
+    showPad();
+    // A stored token may have expired (web logins last a working day): check it once.
+    QS.api("GET", "/api/v1/whoami", {token: token}).then(function (res) {
+      if (res.status === 401) {
+        token = null;
+        QS.saveToken("officer", null);
+        showLogin("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.");
+      }
+    });
+  } else showLogin("");
   QS.startClock();
 })();

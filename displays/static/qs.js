@@ -306,6 +306,9 @@
    *   opts.onStatus(online)                opts.banner  false to handle offline display yourself
    * Returns {send(obj), ack(eventId), setTopics(list), lastEventId(), online()}.
    */
+  /** Counters a test or a curious technician can read in the console: connects, snapshots, events. */
+  QS.stats = {connects: 0, snapshots: 0, events: 0, drops: 0};
+
   QS.live = function (opts) {
     var topics = opts.topics.slice();
     var ws = null, attempt = 0, retryTimer = null, watchdog = null, online = null, lastEventId = null;
@@ -334,6 +337,7 @@
     function drop(sock, why, retry) {
       if (sock !== ws) return;
       ws = null;
+      QS.stats.drops += 1;
       clearTimeout(watchdog);
       sock.onopen = sock.onmessage = sock.onclose = sock.onerror = null;
       try { sock.close(); } catch (e) { /* already closed */ }
@@ -355,6 +359,7 @@
       arm(sock, OPEN_TIMEOUT_MS);
       sock.onopen = function () {
         if (sock !== ws) return;
+        QS.stats.connects += 1;
         arm(sock, SILENCE_MS);
         setOnline(true);
       };
@@ -367,6 +372,7 @@
         if (!frame || typeof frame.type !== "string") return;
         if (frame.event_id && frame.type !== "result") lastEventId = frame.event_id;
         if (frame.type === "heartbeat") return;
+        if (frame.type === "snapshot") QS.stats.snapshots += 1; else QS.stats.events += 1;
         try { opts.onFrame(frame); } catch (e) { if (global.console) console.error(e); }
       };
       sock.onclose = function () { drop(sock, "closed"); };
