@@ -1,0 +1,230 @@
+"""Kiosk, officer pad and citizen ticket page in a real browser, driving the real engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def issue(server, agency: str, token: str) -> dict:
+    response = server.call("POST", "/api/v1/sites/cantho/tickets", token, {"agency": agency})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def ticket(server, ticket_id: str) -> dict:
+    response = server.call("GET", f"/api/v1/sites/cantho/tickets/{ticket_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def counter_state(server, counter: str) -> dict:
+    state = server.call("GET", "/api/v1/sites/cantho/state").json()
+    return next(c for c in state["counters"] if c["id"] == counter)
+
+
+# ------------------------------------------------------------------------------------------ kiosk
+def test_kiosk_issues_a_ticket_by_touch_and_prints_it(server, pages):
+    """Tap floor, agency, "Lấy số": the ticket is issued, shown, and the print view holds its number and QR."""
+    page = pages.open(f"/k/cantho?token={server.token('kiosk')}", has_touch=True)
+    assert "token=" not in page.url  # taken once, kept in localStorage
+    expect(page.locator("#kiosk-setup")).to_be_hidden()
+    page.tap("#floor-choices [data-floor='1']")
+    agency = page.locator("#agency-choices [data-agency='so-tu-phap']")
+    expect(agency).to_contain_text("120 thủ tục")
+    expect(agency.locator(".waiting-count")).to_have_text("0")
+    agency.tap()
+    expect(page.locator("#chosen-agency")).to_contain_text("Sở Tư pháp")
+    page.tap("#take")
+
+    expect(page.locator("body")).to_have_attribute("data-step", "ticket")
+    number = page.locator("#tk-number").inner_text()
+    ticket_id = page.locator("#ticket-big").get_attribute("data-ticket")
+    issued = ticket(server, ticket_id)
+    assert issued["number"] == number and issued["agency"] == "so-tu-phap" and issued["status"] == "waiting"
+    expect(page.locator("#tk-counters")).to_have_text("32, 33, 34, 35")
+    expect(page.locator("#tk-floor")).to_have_text("Tầng 1")
+    expect(page.locator("#tk-ahead")).to_have_text("0")
+
+    page.emulate_media(media="print")
+    printed = page.locator("#print-ticket")
+    expect(printed).to_be_visible()
+    expect(page.locator(".app-main")).to_be_hidden()
+    expect(printed.locator("#pt-number")).to_have_text(number)
+    expect(printed).to_contain_text("Sở Tư pháp")
+    expect(printed).to_contain_text("Người chờ trước")
+    assert printed.bounding_box()["width"] == pytest.approx(72 / 25.4 * 96, abs=2)  # 72 mm printable
+    assert printed.locator("#pt-qr img").get_attribute("src").startswith("data:image/")
+    page.emulate_media(media="screen")
+
+    # The kiosk's waiting count follows the queue live; a second ticket sees one person ahead.
+    page.tap("#ticket-done")
+    page.tap("#floor-choices [data-floor='1']")
+    expect(page.locator("#agency-choices [data-agency='so-tu-phap'] .waiting-count")).to_have_text("1")
+    page.tap("#agency-choices [data-agency='so-tu-phap']")
+    page.tap("#take")
+    expect(page.locator("#tk-ahead")).to_have_text("1")
+
+
+def test_kiosk_priority_and_cccd(server, pages):
+    """A staff-confirmed priority and a scanned CCCD travel with the ticket; the raw QR is never shown."""
+    page = pages.open(f"/k/cantho?token={server.token('kiosk')}")
+    page.click("#floor-choices [data-floor='0']")
+    page.click("#agency-choices [data-agency='so-y-te']")
+    page.click("[data-priority='elderly']")
+    page.click("#staff-ok")
+    expect(page.locator("#priority-ok")).to_have_text("Đã xác nhận ưu tiên: Người cao tuổi")
+    page.locator("#cccd").type("092088001234|361234567|Nguyễn Văn An|01011950|Nam|Ninh Kiều, Cần Thơ|01012021")
+    page.keyboard.press("Enter")
+    expect(page.locator("#cccd-ok")).to_have_text("Đã đọc CCCD số ••••••••1234")
+    assert "Nguyễn" not in page.locator("body").inner_text()
+    page.click("#take")
+    expect(page.locator("body")).to_have_attribute("data-step", "ticket")
+    issued = ticket(server, page.locator("#ticket-big").get_attribute("data-ticket"))
+    assert issued["priority"] == "elderly"
+
+
+def test_kiosk_shows_when_it_opens(server, pages):
+    """Outside receiving hours the kiosk shows the server's sentence saying when it opens."""
+    page = pages.open(f"/k/cantho?token={server.token('kiosk')}")
+    closed = {"error": {"code": "closed", "message": "Ngoài giờ tiếp nhận. Mở lại lúc 13:00 hôm nay."}}
+    page.route("**/api/v1/sites/cantho/tickets", lambda route: route.fulfill(
+        status=409, content_type="application/json", body=json.dumps(closed, ensure_ascii=False)))
+    page.click("#floor-choices [data-floor='1']")
+    page.click("#agency-choices [data-agency='so-ngoai-vu']")
+    page.click("#take")
+    expect(page.locator("body")).to_have_attribute("data-step", "closed")
+    expect(page.locator("#closed-message")).to_have_text("Ngoài giờ tiếp nhận. Mở lại lúc 13:00 hôm nay.")
+    page.click("#closed-ok")
+    expect(page.locator("body")).to_have_attribute("data-step", "floor")
+
+
+# ------------------------------------------------------------------------------------------ officer pad
+def test_officer_pad_drives_the_engine(server, pages):
+    """Buttons and shortcuts call, recall, complete, mark no-show, pause and transfer; refusals are explained."""
+    kiosk = server.token("kiosk")
+    tickets = [issue(server, "so-giao-duc-dao-tao", kiosk) for _ in range(4)]
+    page = pages.open(f"/o/cantho/counter/30?token={server.token('officer', counters=['30'])}")
+    expect(page.locator("#pad")).to_be_visible()
+    expect(page.locator("#queues [data-agency='so-giao-duc-dao-tao'] b")).to_have_text("4")
+
+    page.click("[data-action='call-next']")
+    expect(page.locator("#cur-number")).to_have_text(tickets[0]["number"])
+    assert ticket(server, tickets[0]["id"])["status"] == "called"
+    expect(page.locator("#queues [data-agency='so-giao-duc-dao-tao'] b")).to_have_text("3")
+
+    # A double click calls one ticket, not two.
+    page.dblclick("[data-action='call-next']")
+    expect(page.locator("#cur-number")).to_have_text(tickets[1]["number"])
+    expect(page.locator("body")).to_have_attribute("data-busy", "0")
+    assert ticket(server, tickets[2]["id"])["status"] == "waiting"
+    assert ticket(server, tickets[0]["id"])["status"] == "done"
+
+    page.keyboard.press("r")  # Gọi lại
+    expect(page.locator("#pad-message")).to_have_text(f"Đã gọi lại số {tickets[1]['number']}.")
+    assert ticket(server, tickets[1]["id"])["recalls"] == 1
+    page.keyboard.press("h")  # Hoàn thành
+    expect(page.locator("#cur-number")).to_have_text("Chưa có số")
+    expect(page.locator("#pad-message")).to_have_text(f"Đã hoàn thành số {tickets[1]['number']}.")
+    assert ticket(server, tickets[1]["id"])["status"] == "done"
+
+    page.keyboard.press("r")  # nothing to recall: refused, and said so in Vietnamese
+    expect(page.locator("#pad-message")).to_have_class("message error")
+    assert page.locator("#pad-message").inner_text().strip()
+
+    page.keyboard.press("Enter")
+    expect(page.locator("#cur-number")).to_have_text(tickets[2]["number"])
+    page.keyboard.press("v")  # Vắng mặt
+    expect(page.locator("#pad-message")).to_contain_text("vắng mặt")
+    expect(page.locator("body")).to_have_attribute("data-busy", "0")
+    assert ticket(server, tickets[2]["id"])["status"] in ("no_show", "waiting")  # the site may return no-shows
+
+    page.keyboard.press("p")  # Tạm nghỉ
+    expect(page.locator("#status-pill")).to_have_text("Tạm nghỉ")
+    assert counter_state(server, "30")["status"] == "paused"
+    page.click("[data-action='call-next']")  # refused while paused
+    expect(page.locator("#pad-message")).to_have_class("message error")
+    page.click("#pause-btn")  # Tiếp tục
+    expect(page.locator("#status-pill")).to_have_text("Đang mở")
+    assert counter_state(server, "30")["status"] == "open"
+
+    page.click("[data-action='call-next']")
+    expect(page.locator("#cur-number")).to_have_text(tickets[3]["number"])
+    page.keyboard.press("c")  # Chuyển
+    expect(page.locator("#transfer-modal")).to_be_visible()
+    page.click("#transfer-choices [data-agency='so-tu-phap']")
+    expect(page.locator("#pad-message")).to_contain_text("Sở Tư pháp")
+    moved = ticket(server, tickets[3]["id"])
+    assert moved["agency"] == "so-tu-phap" and moved["status"] == "waiting"
+
+    if ticket(server, tickets[2]["id"])["status"] == "waiting":  # the no-show came back: serve it
+        page.click("[data-action='call-next']")
+        expect(page.locator("#cur-number")).to_have_text(tickets[2]["number"])
+        page.click("[data-action='complete']")
+        expect(page.locator("#pad-message")).to_have_text(f"Đã hoàn thành số {tickets[2]['number']}.")
+    page.click("[data-action='call-next']")
+    expect(page.locator("#pad-message")).to_have_text("Không còn công dân nào đang chờ.")
+
+
+def test_officer_pad_login(server, pages):
+    """Without a token the pad asks for a login; a wrong password and another counter are refused in Vietnamese."""
+    subprocess.run([sys.executable, "-m", "qserver", "user", "add", "lan", "--role", "officer", "--site", "cantho",
+                    "--counter", "31", "--password", "mật-khẩu-đúng"], env=server.env, check=True,
+                   capture_output=True)
+    page = pages.open("/o/cantho/counter/31", wait_online=False)
+    expect(page.locator("#login")).to_be_visible()
+    page.fill("#username", "lan")
+    page.fill("#password", "sai")
+    page.click("#login button[type=submit]")
+    expect(page.locator("#login-error")).to_contain_text("Sai tên đăng nhập hoặc mật khẩu")
+
+    page.fill("#password", "mật-khẩu-đúng")
+    page.click("#login button[type=submit]")
+    expect(page.locator("#pad")).to_be_visible()
+    page.reload()  # the token is kept
+    expect(page.locator("#pad")).to_be_visible()
+
+    other = page.context.new_page()
+    other.goto(server.base_url + "/o/cantho/counter/30")
+    other.evaluate("localStorage.clear()")
+    other.reload()
+    other.fill("#username", "lan")
+    other.fill("#password", "mật-khẩu-đúng")
+    other.click("#login button[type=submit]")
+    expect(other.locator("#login-error")).to_contain_text("không được phân công quầy số 30")
+
+
+# ------------------------------------------------------------------------------------------ citizen page
+def test_citizen_page_follows_the_ticket(server, pages):
+    """On a phone the citizen sees people ahead, then "Mời đến quầy số N" when called, live."""
+    kiosk, manager = server.token("kiosk"), server.token("manager")
+    first = issue(server, "so-tu-phap", kiosk)
+    mine = issue(server, "so-tu-phap", kiosk)
+    page = pages.open(mine["track_url"], 390, 844, is_mobile=True, has_touch=True)
+    expect(page.locator("#t-number")).to_have_text(mine["number"])
+    expect(page.locator("#t-status")).to_have_attribute("data-status", "waiting")
+    expect(page.locator("#t-ahead")).to_have_text("1")
+
+    server.call("POST", "/api/v1/sites/cantho/counters/33/call-next", manager, {})
+    expect(page.locator("#t-ahead")).to_have_text("0")
+    server.call("POST", "/api/v1/sites/cantho/counters/34/call-next", manager, {})
+    expect(page.locator("#t-status")).to_have_attribute("data-status", "called")
+    expect(page.locator("#t-status")).to_contain_text("Mời đến quầy số 34")
+    assert first["id"] != mine["id"]
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+
+    server.call("POST", "/api/v1/sites/cantho/counters/34/complete", manager, {})
+    expect(page.locator("#t-status")).to_have_attribute("data-status", "done")
+
+
+def test_citizen_page_unknown_ticket(server, pages):
+    """A ticket id that does not exist says so in Vietnamese."""
+    page = pages.open("/t/cantho/20261124-V999", 390, 844, wait_online=False)
+    expect(page.locator("#t-status")).to_have_attribute("data-status", "missing")
+    expect(page.locator("#t-status")).to_contain_text("Không tìm thấy số thứ tự này.")
