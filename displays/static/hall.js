@@ -102,12 +102,16 @@
     var text = notices.length ? notices.map(function (n) { return n.text; }).join("   •   ")
       : QS.hoursText() + (QS.site.address ? "   •   " + QS.site.address : "");
     label.textContent = notices.length ? "Thông báo" : "Giờ tiếp nhận";
-    if (ticker.textContent === text) return;
+    if (ticker.getAttribute("data-text") === text) return;
+    ticker.setAttribute("data-text", text);
     ticker.textContent = text;
     ticker.classList.remove("scroll");
-    // Scroll only what does not fit; about 12 characters a second.
+    // Scroll only what does not fit, about 8 characters a second, as two copies that loop seamlessly.
     if (ticker.scrollWidth > ticker.parentNode.clientWidth) {
-      ticker.style.animationDuration = Math.max(12, Math.round(text.length / 12)) + "s";
+      ticker.textContent = "";
+      ticker.appendChild(QS.h("span", {text: text}));
+      ticker.appendChild(QS.h("span", {text: text, "aria-hidden": "true"}));
+      ticker.style.animationDuration = Math.max(15, Math.round(text.length / 8)) + "s";
       ticker.classList.add("scroll");
     }
   }

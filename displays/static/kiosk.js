@@ -236,8 +236,9 @@
       QS.$("#tk-" + name).textContent = values[name];
       QS.$("#pt-" + name).textContent = values[name];
     });
-    QS.$("#pt-priority-row").hidden = !ticket.priority;
-    QS.$("#pt-priority").textContent = ticket.priority ? PRIORITY_NAMES[ticket.priority] || ticket.priority : "";
+    var priority = ticket.priority ? PRIORITY_NAMES[ticket.priority] || ticket.priority : "";
+    QS.$("#pt-priority-row").hidden = QS.$("#tk-priority-label").hidden = QS.$("#tk-priority").hidden = !priority;
+    QS.$("#pt-priority").textContent = QS.$("#tk-priority").textContent = priority;
     QS.$("#ticket-big").setAttribute("data-ticket", ticket.id);
     QS.$("#tk-qr").innerHTML = "";
     QS.$("#tk-qr").appendChild(QS.h("img", {src: qrDataUrl(trackUrl, 6), alt: "Mã QR theo dõi số " + ticket.number}));

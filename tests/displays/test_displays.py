@@ -3,12 +3,15 @@ offline banner shows while the server is down and the screen catches up by itsel
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+import redis as sync_redis
 from playwright.sync_api import expect
 
-from tests.conftest import TIMEOUT
+from qserver.keys import SiteKeys
+from tests.conftest import TIMEOUT, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -54,6 +57,19 @@ def test_call_appears_on_its_floor_only(server, pages):
     expect(row(ground, ticket["number"])).to_have_count(0)
     expect(row(upstairs, ground_ticket["number"])).to_have_count(0)
     assert ground.evaluate("QS.stats.connects") == 1
+
+    # Each screen acknowledged the call it showed, under its device name (floor-<n>-tv by default).
+    client = sync_redis.Redis.from_url(server.redis_url)
+    try:
+        def acks():
+            found = {k.decode(): json.loads(v) for k, v in client.hgetall(SiteKeys("cantho").acks).items()}
+            return found if {"floor-1-tv", "floor-0-tv"} <= set(found) else None
+        acknowledged = wait_until(acks, what="acks from both screens")
+    finally:
+        client.close()
+    def stream_id(device):
+        return tuple(int(part) for part in acknowledged[device]["event_id"].split("-"))
+    assert stream_id("floor-1-tv") < stream_id("floor-0-tv")  # each acked its own floor's call
 
 
 def test_call_from_a_counter_on_another_floor_shows_on_both(server, pages):
