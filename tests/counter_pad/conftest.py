@@ -4,6 +4,7 @@ the hardware on mock pins, readers for what the mock pins show, and a fake link 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 
@@ -42,6 +43,19 @@ def config_data(**tables: dict) -> dict:
     for name, values in tables.items():
         data[name].update(values)
     return data
+
+
+def to_toml(data: dict) -> str:
+    """The TOML text of a config mapping (tables of strings, numbers, booleans and lists)."""
+    def value(v) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v, ensure_ascii=False) if isinstance(v, str) else repr(v)
+
+    return "".join(f"[{name}]\n" + "".join(f"{k} = {value(v)}\n" for k, v in table.items()) + "\n"
+                   for name, table in data.items())
 
 
 @pytest.fixture
