@@ -88,6 +88,8 @@ def _site(request: Request):
 
 
 def _page(request: Request, name: str, site: Any, **extra: Any) -> Response:
+    # ?wire=msgpack makes the page speak qs.v1.msgpack with the vendored decoder (JSON otherwise).
+    extra["wire"] = "msgpack" if request.query_params.get("wire") == "msgpack" else "json"
     boot = {"site": site_layout(site), **extra}
     return templates.TemplateResponse(
         request, name, {**extra, "site": site, "boot": boot}, headers=PAGE_HEADERS,

@@ -4,7 +4,8 @@
  *   QS.api(method, path, opts)   fetch → {ok, status, body}; never throws (status 0 = network down)
  *   QS.errorText(res)            a Vietnamese sentence for a refused request
  *   QS.live(opts)                the /ws link: reconnects forever with jittered backoff, resumes with
- *                                `since`, treats 45 s of silence as dead, shows the offline banner
+ *                                `since`, treats 45 s of silence as dead, shows the offline banner;
+ *                                JSON frames (qs.v1.json), or msgpack with ?wire=msgpack
  *   QS.applyFrame(state, frame)  the state object after one server frame (pure, no DOM)
  *
  * No build step, no framework: a TV browser runs this for weeks.
@@ -290,6 +291,13 @@
   }
 
   // ------------------------------------------------------------------ the websocket link
+  // JSON text frames by default; msgpack binary frames when the page was opened with ?wire=msgpack.
+  var MSGPACK = QS.boot.wire === "msgpack" && !!global.MessagePack;
+  function encodeFrame(obj) { return MSGPACK ? global.MessagePack.encode(obj) : JSON.stringify(obj); }
+  function decodeFrame(data) {
+    return typeof data === "string" ? JSON.parse(data) : global.MessagePack.decode(new Uint8Array(data));
+  }
+
   var BACKOFF_INITIAL_MS = 500, BACKOFF_FACTOR = 1.8, BACKOFF_MAX_MS = 15000;
   var SILENCE_MS = 45000, OPEN_TIMEOUT_MS = 10000;
 
@@ -353,13 +361,15 @@
     function connect() {
       clearTimeout(retryTimer);
       var sock;
-      try { sock = new WebSocket(url(), ["qs.v1.json"]); }
+      try { sock = new WebSocket(url(), [MSGPACK ? "qs.v1.msgpack" : "qs.v1.json"]); }
       catch (e) { ws = null; schedule("constructor failed"); return; }
+      sock.binaryType = "arraybuffer";
       ws = sock;
       arm(sock, OPEN_TIMEOUT_MS);
       sock.onopen = function () {
         if (sock !== ws) return;
         QS.stats.connects += 1;
+        QS.stats.protocol = sock.protocol;
         arm(sock, SILENCE_MS);
         setOnline(true);
       };
@@ -368,7 +378,7 @@
         arm(sock, SILENCE_MS);
         attempt = 0;  // a server that talks is a healthy one: the next outage starts from a short delay
         var frame;
-        try { frame = JSON.parse(event.data); } catch (e) { return; }
+        try { frame = decodeFrame(event.data); } catch (e) { return; }
         if (!frame || typeof frame.type !== "string") return;
         if (frame.event_id && frame.type !== "result") lastEventId = frame.event_id;
         if (frame.type === "heartbeat") return;
@@ -384,11 +394,11 @@
     connect();
     return {
       send: function (obj) {
-        if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; }
+        if (ws && ws.readyState === 1) { ws.send(encodeFrame(obj)); return true; }
         return false;
       },
       ack: function (eventId) {
-        if (eventId && ws && ws.readyState === 1) ws.send(JSON.stringify({type: "ack", event_id: eventId}));
+        if (eventId && ws && ws.readyState === 1) ws.send(encodeFrame({type: "ack", event_id: eventId}));
       },
       setTopics: function (list) {
         var next = list.slice().sort().join(",");

@@ -48,6 +48,7 @@ def test_call_appears_on_its_floor_only(server, pages):
                                                                timeout=CALL_BOUND_S * 1000)
     assert time.monotonic() - started < CALL_BOUND_S
     expect(upstairs.locator(".call.newest .counter")).to_contain_text("33")
+    assert upstairs.evaluate("QS.stats.protocol") == "qs.v1.json"
     expect(upstairs.locator(".call.newest")).to_have_class("call newest flash")
 
     # The ground floor is live (it gets its own call) and never showed the floor-1 one.
@@ -70,6 +71,17 @@ def test_call_appears_on_its_floor_only(server, pages):
     def stream_id(device):
         return tuple(int(part) for part in acknowledged[device]["event_id"].split("-"))
     assert stream_id("floor-1-tv") < stream_id("floor-0-tv")  # each acked its own floor's call
+
+
+def test_msgpack_wire(server, pages):
+    """With ?wire=msgpack the page speaks qs.v1.msgpack through the vendored decoder and shows calls the same."""
+    kiosk, manager = server.token("kiosk"), server.token("manager")
+    hall = pages.open("/d/cantho/floor/1?wire=msgpack")
+    assert hall.evaluate("QS.stats.protocol") == "qs.v1.msgpack"
+    ticket = issue(server, "so-ngoai-vu", kiosk)
+    act(server, "32", "call-next", manager)
+    expect(hall.locator(".call.newest")).to_have_attribute("data-number", ticket["number"])
+    expect(hall.locator(".agency-row[data-agency='so-ngoai-vu'] .count")).to_have_text("0")
 
 
 def test_call_from_a_counter_on_another_floor_shows_on_both(server, pages):
