@@ -52,8 +52,8 @@ class DisplayConfig:
     segments: tuple[int, ...]       # a, b, c, d, e, f, g
     digits: tuple[int, ...]         # digit-select pins, leftmost first
     dp: int | None = None
-    segments_active_high: bool = False   # False: common-anode digits (segment on = pin low)
-    digits_active_high: bool = True      # digit-select pins drive transistors: on = pin high
+    segments_active_high: bool = True    # True: common cathode (segment lit = pin high); False: common anode
+    digits_active_high: bool = True      # True: NPN low-side digit drivers (on = pin high); False: PNP high-side
     blink_s: float = 3.0            # how long the number blinks after a call
 
 
@@ -157,7 +157,7 @@ def _display(table: Mapping[str, Any]) -> DisplayConfig:
         raise ConfigError(f"display.digits: 1 to 8 digit-select pins expected, got {len(digits)}")
     dp = _pin(table, "display.", "dp") if "dp" in table else None
     return DisplayConfig(segments=segments, digits=digits, dp=dp,
-                         segments_active_high=_bool(table, "display.", "segments_active_high", False),
+                         segments_active_high=_bool(table, "display.", "segments_active_high", True),
                          digits_active_high=_bool(table, "display.", "digits_active_high", True),
                          blink_s=_seconds(table, "display.", "blink_s", 3.0))
 

@@ -3,6 +3,10 @@
 Nothing here decides anything: :class:`PadHardware` turns button edges into calls on the asyncio
 loop and shows what :mod:`counter_pad.pad` tells it to. Tests build it on a ``MockFactory``; on the
 Pi gpiozero picks its default factory (lgpio).
+
+gpiozero 2.0.1 quirk: ``LEDMultiCharDisplay`` builds its digit-select group without passing
+``pin_factory`` on, so that group asks for the *default* factory. With an explicit factory, make it
+the default too (``Device.pin_factory = factory``), as gpiozero's own test fixture does.
 """
 
 from __future__ import annotations

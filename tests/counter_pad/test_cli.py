@@ -81,7 +81,7 @@ def test_runs_until_sigterm_then_exits_0(tmp_path, server):
     token = server.token(role="officer", counters=["12"])
     path = write_config(tmp_path, qserver={"url": server.base_url, "token": token})
     env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
-    process = subprocess.Popen([sys.executable, "-c", "import sys; from counter_pad.cli import main; sys.exit(main())",
+    process = subprocess.Popen([sys.executable, "-m", "counter_pad",
                                 "--config", path], env=env, stderr=subprocess.PIPE, text=True)
     try:
         lines = []

@@ -23,10 +23,10 @@ def test_a_ticket_number_lights_the_right_segments(mock_factory, hardware, pad_c
 
 
 def test_idle_dashes_drive_segment_g_only(mock_factory, hardware, pad_config):
-    """"----": every digit selected, only segment g lit (common anode: g low, the others high)."""
+    """"----": every digit selected, only segment g lit (common cathode: g high, the others low)."""
     hardware.show_number(None)
     assert [mock_factory.pin(p).state for p in PINS["digits"]] == [True] * 4
-    assert [mock_factory.pin(p).state for p in PINS["segments"]] == [True] * 6 + [False]
+    assert [mock_factory.pin(p).state for p in PINS["segments"]] == [False] * 6 + [True]
     assert read_display(mock_factory, pad_config) == "----"
 
 
@@ -36,15 +36,15 @@ def test_cut_number_lights_the_decimal_point(mock_factory, hardware, pad_config)
     assert read_display(mock_factory, pad_config) == "1.007"
 
 
-def test_common_cathode_and_low_side_digit_drivers(mock_factory):
-    """segments_active_high=true and digits_active_high=false invert the pins, not the picture."""
-    config = parse_config(config_data(display={"segments_active_high": True, "digits_active_high": False}))
+def test_common_anode_with_pnp_digit_drivers(mock_factory):
+    """Both active_high options false invert every display pin, not the picture."""
+    config = parse_config(config_data(display={"segments_active_high": False, "digits_active_high": False}))
     with PadHardware(config, pin_factory=mock_factory) as hw:
         hw.show_text("NGHI")
         assert read_display(mock_factory, config) == "NGHI"
         hw.show_number(None)
         assert [mock_factory.pin(p).state for p in PINS["digits"]] == [False] * 4
-        assert [mock_factory.pin(p).state for p in PINS["segments"]] == [False] * 6 + [True]
+        assert [mock_factory.pin(p).state for p in PINS["segments"]] == [True] * 6 + [False]
 
 
 def test_a_pin_taken_by_another_device_is_a_pin_conflict(mock_factory, pad_config):
