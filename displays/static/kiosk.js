@@ -192,13 +192,16 @@
       button.disabled = false;
       if (res.status === 201 || res.status === 200) { showTicket(res.body); return; }
       if (res.status === 409) {
-        QS.$("#closed-message").textContent = QS.errorText(res);
+        var parts = QS.splitMessage(QS.errorText(res));
+        var box = QS.$("#closed-message");
+        box.textContent = parts[0];
+        if (parts[1]) box.appendChild(QS.h("div", {class: "en", text: parts[1]}));
         show("closed");
         return;
       }
       var error = QS.$("#issue-error");
       error.hidden = false;
-      error.textContent = QS.errorText(res);
+      error.textContent = QS.splitMessage(QS.errorText(res))[0];
       if (res.status === 401) QS.$("#kiosk-setup").hidden = false;
     });
   });

@@ -178,6 +178,12 @@
     return text;
   };
 
+  /** Server messages read "Vietnamese sentence. / English sentence.": [vietnamese, english or ""]. */
+  QS.splitMessage = function (text) {
+    var at = (text || "").indexOf(" / ");
+    return at < 0 ? [text || "", ""] : [text.slice(0, at), text.slice(at + 3)];
+  };
+
   // ------------------------------------------------------------------ live state
   function emptyState() { return {counters: [], waiting: {}, calls: [], notices: []}; }
   QS.emptyState = emptyState;

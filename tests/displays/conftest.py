@@ -36,13 +36,16 @@ class Pages:
         self.contexts = []
         self.errors: list[str] = []
 
-    def open(self, path: str, width: int = 1920, height: int = 1080, wait_online: bool = True, **options):
+    def open(self, path: str, width: int = 1920, height: int = 1080, wait_online: bool = True, before=None,
+             **options):
         context = self.browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
                                            timezone_id="Asia/Ho_Chi_Minh", **options)
         context.set_default_timeout(TIMEOUT * 1000)
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{path}: {error}"))
+        if before is not None:  # e.g. install a fake clock or route the websocket before the page loads
+            before(page)
         page.goto(self.server.base_url + path)
         if wait_online:
             page.wait_for_selector("html[data-online='1']")

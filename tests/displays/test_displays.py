@@ -178,6 +178,43 @@ def test_offline_banner_then_catch_up_without_reload(server, pages):
     expect(row(hall, before["number"])).to_have_count(1)
 
 
+def test_a_silent_socket_counts_as_dead(server, pages):
+    """45 s without a frame (heartbeats included) drops the socket, shows the banner and reconnects."""
+    silent = {"on": False}
+
+    def relay(route):
+        upstream = route.connect_to_server()
+        upstream.on_message(lambda message: None if silent["on"] else route.send(message))
+
+    def prepare(page):
+        page.clock.install()
+        page.route_web_socket("**/ws?*", relay)
+
+    hall = pages.open("/d/cantho/floor/1", before=prepare)
+    silent["on"] = True  # the server keeps the socket open but nothing reaches the page any more
+    hall.clock.run_for(44_000)
+    expect(hall.locator(".qs-offline")).to_be_hidden()
+    hall.clock.run_for(2_000)
+    expect(hall.locator(".qs-offline")).to_be_visible()
+    assert hall.evaluate("QS.stats.drops") == 1
+    silent["on"] = False
+    hall.clock.run_for(1_000)  # the first retry comes after at most 0.5 s
+    expect(hall.locator("html")).to_have_attribute("data-online", "1")
+    expect(hall.locator(".qs-offline")).to_be_hidden()
+    assert hall.evaluate("QS.stats.connects") == 2
+
+
+def test_backoff_is_jittered_and_capped(server, pages):
+    """Retry delays grow from 0.5 s by ×1.8, vary between tries, and never pass 15 s."""
+    page = pages.open("/d/cantho/counter/1")
+    delays = page.evaluate("[0, 1, 2, 5, 10, 30, 1000].map(n => Array.from({length: 200}, () => QS.backoffMs(n)))")
+    first, second, *_, late = delays
+    assert 350 <= min(first) and max(first) <= 500
+    assert 630 <= min(second) and max(second) <= 900
+    assert len(set(first)) > 20  # jittered: screens restarted together do not retry together
+    assert max(max(d) for d in delays) <= 15_000 and min(late) >= 10_500
+
+
 def test_hall_fits_the_screen_and_ships_its_font(server, pages):
     """At 1920×1080 and 1280×720 the hall needs no scrolling, and the vendored Noto Sans draws the Vietnamese."""
     manager, kiosk = server.token("manager"), server.token("kiosk")

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
+import datetime as dt
 import subprocess
 import sys
+import threading
 
 import pytest
 from playwright.sync_api import expect
+
+from qserver.clock import FakeClock
+from tests.conftest import TIMEOUT, LiveApp
+
+from .conftest import Pages
 
 pytestmark = pytest.mark.browser
 
@@ -90,19 +98,50 @@ def test_kiosk_priority_and_cccd(server, pages):
     assert issued["priority"] == "elderly"
 
 
-def test_kiosk_shows_when_it_opens(server, pages):
-    """Outside receiving hours the kiosk shows the server's sentence saying when it opens."""
-    page = pages.open(f"/k/cantho?token={server.token('kiosk')}")
-    closed = {"error": {"code": "closed", "message": "Ngoài giờ tiếp nhận. Mở lại lúc 13:00 hôm nay."}}
-    page.route("**/api/v1/sites/cantho/tickets", lambda route: route.fulfill(
-        status=409, content_type="application/json", body=json.dumps(closed, ensure_ascii=False)))
-    page.click("#floor-choices [data-floor='1']")
-    page.click("#agency-choices [data-agency='so-ngoai-vu']")
-    page.click("#take")
-    expect(page.locator("body")).to_have_attribute("data-step", "closed")
-    expect(page.locator("#closed-message")).to_have_text("Ngoài giờ tiếp nhận. Mở lại lúc 13:00 hôm nay.")
-    page.click("#closed-ok")
-    expect(page.locator("body")).to_have_attribute("data-step", "floor")
+@contextlib.contextmanager
+def app_in_a_thread(redis_url: str, tmp_path, clock):
+    """The app on a real uvicorn with a fake clock and real receiving hours, in its own thread and loop
+    (Playwright's sync API must not run inside pytest-asyncio's loop)."""
+    app = LiveApp(redis_url, tmp_path, clock, always_open=False)
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(app.start())
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="qserver-app", daemon=True)
+    thread.start()
+    assert started.wait(TIMEOUT), "the app did not start"
+    try:
+        yield app
+    finally:
+        asyncio.run_coroutine_threadsafe(app.stop(), loop).result(TIMEOUT)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(TIMEOUT)
+        loop.close()
+
+
+def test_kiosk_shows_when_it_opens(browser, redis_server, flushed, tmp_path):
+    """At noon (between the sessions) the kiosk shows the server's 409 sentence: it opens at 13:00."""
+    noon = dt.datetime(2026, 11, 24, 5, 0, tzinfo=dt.timezone.utc)  # 12:00 in Cần Thơ, a Tuesday
+    with app_in_a_thread(redis_server.url, tmp_path, FakeClock(noon)) as app:
+        pages = Pages(browser, app)
+        try:
+            page = pages.open(f"/k/cantho?token={app.token('kiosk')}")
+            page.click("#floor-choices [data-floor='1']")
+            page.click("#agency-choices [data-agency='so-ngoai-vu']")
+            page.click("#take")
+            expect(page.locator("body")).to_have_attribute("data-step", "closed")
+            expect(page.locator("#closed-message")).to_contain_text("Ngoài giờ tiếp nhận")
+            expect(page.locator("#closed-message")).to_contain_text("13:00 ngày 24/11/2026")
+            page.click("#closed-ok")
+            expect(page.locator("body")).to_have_attribute("data-step", "floor")
+        finally:
+            pages.close()
+        assert not pages.errors, pages.errors
 
 
 # ------------------------------------------------------------------------------------------ officer pad

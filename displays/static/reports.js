@@ -1,0 +1,192 @@
+/* reports.js: the reports page (a day or a range, per agency / counter / officer, CSV) and the audit
+ * trail page. Numbers come from GET .../stats and .../audit with the manager's token (see manager.js);
+ * the charts are SVG drawn by the server. */
+(function () {
+  "use strict";
+  var h = QS.h;
+  var page = QS.boot.page;
+
+  function isoDay(date) {
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate());
+  }
+  function addDays(day, n) {
+    var parts = day.split("-").map(Number);
+    return isoDay(new Date(parts[0], parts[1] - 1, parts[2] + n));
+  }
+  function vnDate(day) { var p = day.split("-"); return p[2] + "/" + p[1] + "/" + p[0]; }
+  function status(selector, kind, text) {
+    var box = QS.$(selector);
+    box.className = "m-msg " + kind;
+    box.textContent = text;
+    box.hidden = !text;
+  }
+  function params(values) {
+    var query = new URLSearchParams();
+    Object.keys(values).forEach(function (key) { if (values[key]) query.set(key, values[key]); });
+    return query.toString();
+  }
+  function keepInUrl(values) {
+    history.replaceState(null, "", location.pathname + "?" + params(values));
+  }
+  var initial = new URLSearchParams(location.search);
+
+  // ================================================================ reports
+  if (page === "reports") {
+    var today = QS.boot.today;
+    var labels = QS.boot.rating_labels;
+    var levels = Object.keys(labels).map(Number).sort(function (a, b) { return b - a; });
+    QS.$("#r-from").value = initial.get("from") || initial.get("date") || today;
+    QS.$("#r-to").value = initial.get("to") || initial.get("date") || today;
+    QS.$("#r-from").max = QS.$("#r-to").max = today;
+
+    var durationCell = function (seconds) { return h("td", {class: "r num", text: QM.clock(seconds)}); };
+    var numberCell = function (n) { return h("td", {class: "r num", text: QM.number(n)}); };
+
+    function table(node, rows, firstHeader, withIssued) {
+      node.textContent = "";
+      var target = Math.round(QS.boot.target_wait_s / 60);
+      var head = [firstHeader];
+      if (withIssued) head.push("Phát");
+      head = head.concat(["Phục vụ", "Vắng", "Chuyển đi"]);
+      if (withIssued) head.push("Nhận");
+      head = head.concat(["Còn chờ", "Chờ p50", "Chờ p90", "Chờ max", "Phục vụ p50", "Phục vụ p90", "Phục vụ max",
+                          "Gọi ≤ " + target + " phút"]);
+      levels.forEach(function (level) { head.push(labels[level]); });
+      head.push("Hài lòng");
+      node.appendChild(h("thead", {}, [h("tr", {}, head.map(function (text, i) {
+        return h("th", {class: i ? "r" : "", text: text});
+      }))]));
+      var body = h("tbody");
+      rows.forEach(function (row) {
+        var cells = [h("td", {class: "r-name", text: row.name, title: row.name})];
+        if (withIssued) cells.push(numberCell(row.issued));
+        cells.push(numberCell(row.served), numberCell(row.no_show), numberCell(row.transferred));
+        if (withIssued) cells.push(numberCell(row.received));
+        cells.push(numberCell((row.waiting || 0) + (row.in_service || 0)));
+        cells.push(durationCell(row.wait_s.p50), durationCell(row.wait_s.p90), durationCell(row.wait_s.max),
+                   durationCell(row.service_s.p50), durationCell(row.service_s.p90), durationCell(row.service_s.max));
+        cells.push(h("td", {class: "r num", text: QM.percent(row.within_target_share)}));
+        levels.forEach(function (level) {
+          cells.push(h("td", {class: "r num", "data-rating": String(level), text: QM.number(row.ratings[String(level)])}));
+        });
+        cells.push(h("td", {class: "r num", "data-satisfied": "", text: QM.percent(row.satisfied_share)}));
+        body.appendChild(h("tr", {"data-key": row.key}, cells));
+      });
+      if (!rows.length) body.appendChild(h("tr", {}, [h("td", {class: "muted", colspan: String(head.length), text: "Không có dữ liệu."})]));
+      node.appendChild(body);
+    }
+
+    function active(row) { return row.served || row.no_show || row.transferred || row.in_service || row.rated; }
+
+    function render(report) {
+      var t = report.total;
+      QS.$("#r-period").textContent = report.from === report.to ? "Ngày " + vnDate(report.from)
+        : "Từ " + vnDate(report.from) + " đến " + vnDate(report.to) + " (" + report.days + " ngày)";
+      var cards = QS.$("#r-cards");
+      cards.textContent = "";
+      [["Số phiếu phát", QM.number(t.issued)], ["Đã phục vụ", QM.number(t.served)], ["Vắng mặt", QM.number(t.no_show)],
+       ["Chuyển lĩnh vực", QM.number(t.transferred)], ["Chờ trung vị", QM.clock(t.wait_s.p50)],
+       ["Chờ p90", QM.clock(t.wait_s.p90)], ["Phục vụ trung vị", QM.clock(t.service_s.p50)],
+       ["Gọi trong " + Math.round(report.target_wait_s / 60) + " phút", QM.percent(t.within_target_share)],
+       ["Hài lòng", QM.percent(t.satisfied_share) + (t.rated ? " / " + t.rated + " lượt" : "")]
+      ].forEach(function (item) {
+        cards.appendChild(h("div", {class: "c-stat"}, [h("span", {text: item[0]}), h("b", {class: "num", text: item[1]})]));
+      });
+      QS.$("#r-hourly").innerHTML = report.charts.hourly;  // SVG built by the server, its text escaped there
+      var daily = QS.$("#r-daily");
+      daily.hidden = !report.charts.daily;
+      daily.innerHTML = report.charts.daily || "";
+      table(QS.$("#r-agencies"), report.agencies, "Lĩnh vực", true);
+      table(QS.$("#r-counters"), report.counters.filter(active), "Quầy", false);
+      table(QS.$("#r-officers"), report.officers.filter(active), "Cán bộ", false);
+      QS.$("#r-days-card").hidden = report.days < 2;
+      if (report.days > 1) table(QS.$("#r-days"), report.daily, "Ngày", true);
+      QS.$("#r-notes").textContent = "Thời gian chờ = từ lúc lấy số đến lúc được gọi; thời gian phục vụ = từ lúc gọi " +
+        "đến lúc hoàn thành (phút:giây). p50 = trung vị, p90 = 90% công dân không quá mức này. Hài lòng = " +
+        labels[levels[0]] + " + " + labels[levels[1]] + " trên tổng lượt đánh giá. “Phát” và “Chuyển đi” tính theo " +
+        "lĩnh vực công dân chọn khi lấy số; các cột còn lại theo lĩnh vực đã phục vụ.";
+      QS.$("#r-body").hidden = false;
+    }
+
+    function load() {
+      var values = {from: QS.$("#r-from").value, to: QS.$("#r-to").value};
+      keepInUrl(values);
+      status("#r-status", "info", "Đang tải báo cáo…");
+      QM.api("GET", "stats?" + params(values) + "&charts=1").then(function (res) {
+        if (!res.ok) { if (res.status !== 401) status("#r-status", "error", QS.errorText(res)); return; }
+        status("#r-status", "info", "");
+        render(res.body);
+      });
+    }
+    QS.$("#r-form").addEventListener("submit", function (event) { event.preventDefault(); load(); });
+    QS.$$("[data-range]").forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        var range = btn.getAttribute("data-range"), from = today, to = today;
+        if (range === "yesterday") from = to = addDays(today, -1);
+        else if (range === "month") from = today.slice(0, 8) + "01";
+        else if (range !== "today") from = addDays(today, 1 - parseInt(range, 10));
+        QS.$("#r-from").value = from;
+        QS.$("#r-to").value = to;
+        load();
+      });
+    });
+    QS.$("#r-csv").addEventListener("click", function () {
+      var values = {from: QS.$("#r-from").value, to: QS.$("#r-to").value,
+                    sep: QS.$("#r-semicolon").checked ? "semicolon" : ""};
+      fetch(QS.apiBase + "/stats.csv?" + params(values), {headers: {Authorization: "Bearer " + QM.token()}})
+        .then(function (response) {
+          if (!response.ok) { QM.toast("error", "Không tải được tệp CSV (" + response.status + ")."); return null; }
+          return response.blob();
+        }, function () { QM.toast("error", QS.errorText({status: 0})); return null; })
+        .then(function (blob) {
+          if (!blob) return;
+          var link = h("a", {href: URL.createObjectURL(blob),
+                             download: "thong-ke-" + QS.site.slug + "-" + values.from + "_" + values.to + ".csv"});
+          document.body.appendChild(link);
+          link.click();
+          setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+        });
+    });
+    QM.ready(load);
+  }
+
+  // ================================================================ audit
+  if (page === "audit") {
+    QS.$("#a-date").value = initial.get("date") || QS.boot.today;
+    QS.$("#a-date").max = QS.boot.today;
+    QS.$("#a-counter").value = initial.get("counter") || "";
+    QS.$("#a-agency").value = initial.get("agency") || "";
+    QS.$("#a-kind").value = initial.get("kind") || "";
+
+    function loadAudit() {
+      var values = {date: QS.$("#a-date").value, counter: QS.$("#a-counter").value,
+                    agency: QS.$("#a-agency").value, kind: QS.$("#a-kind").value};
+      keepInUrl(values);
+      status("#a-status", "info", "Đang tải nhật ký…");
+      QM.api("GET", "audit?" + params(values)).then(function (res) {
+        if (!res.ok) { if (res.status !== 401) status("#a-status", "error", QS.errorText(res)); return; }
+        var rows = QS.$("#a-rows");
+        rows.textContent = "";
+        res.body.entries.forEach(function (e) {
+          rows.appendChild(h("tr", {"data-kind": e.kind, class: "k-" + e.kind}, [
+            h("td", {class: "num", text: QS.timeSeconds(e.at)}),
+            h("td", {}, [h("span", {class: "a-kind", text: e.label})]),
+            h("td", {class: "num", text: e.ticket || ""}),
+            h("td", {class: "num", text: e.counter || ""}),
+            h("td", {text: e.detail}),
+            h("td", {text: e.actor_label})
+          ]));
+        });
+        var n = res.body.entries.length;
+        status("#a-status", "info", n ? n + " mục ngày " + vnDate(res.body.date) + "." : "Không có mục nào ngày " + vnDate(res.body.date) + ".");
+        QS.$("#a-card").hidden = !n;
+      });
+    }
+    QS.$("#a-form").addEventListener("submit", function (event) { event.preventDefault(); loadAudit(); });
+    ["#a-counter", "#a-agency", "#a-kind", "#a-date"].forEach(function (sel) {
+      QS.$(sel).addEventListener("change", loadAudit);
+    });
+    QM.ready(loadAudit);
+  }
+})();
