@@ -1,0 +1,279 @@
+"""History that outlives Redis's day keys: closed days archived append-only into SQLite.
+
+``var/archive.sqlite`` (under the data directory) keeps, per site and closed service day, every ticket
+(annotated with its officer and the agency it was taken for) and the day's events (the audit trail).
+A day is written once, in one transaction, and then never changed: archiving it again is a no-op, so
+two processes (or a retried request) may race safely (``BEGIN IMMEDIATE`` serialises the writers).
+
+When is a day archived? Lazily, the first time anyone needs history after it closed: opening the
+console, any report or audit request, or ``qserver stats``. :meth:`History.archive_closed_days` first
+rolls the site over (so yesterday's unserved tickets are final: expired, or carried over), then
+archives every day from the oldest ticket Redis still holds up to yesterday that is not archived yet.
+Redis keeps a day's tickets for ``DAY_TTL_S`` (45 days), so one visit a month is enough.
+
+Reports then read today from Redis and every earlier day from the archive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from .engine import SiteEngine
+from .reports import annotate, day_bounds_ms
+
+__all__ = ["Archive", "History", "day_tickets", "events_between", "report_for_cli"]
+
+logger = logging.getLogger(__name__)
+
+#: Events that say nothing a report or the audit trail needs (queue counts are derived data).
+SKIPPED_EVENTS = frozenset({"queue"})
+#: Events of ``at`` this much before a window's start still get read (clocks of processes differ a little).
+CLOCK_SLACK_MS = 60_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS days (
+    site TEXT NOT NULL, day TEXT NOT NULL, archived_at TEXT NOT NULL, tickets INTEGER NOT NULL,
+    events INTEGER NOT NULL, PRIMARY KEY (site, day));
+CREATE TABLE IF NOT EXISTS tickets (
+    site TEXT NOT NULL, day TEXT NOT NULL, id TEXT NOT NULL, agency TEXT, counter TEXT, officer TEXT,
+    issued_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (site, id));
+CREATE INDEX IF NOT EXISTS tickets_by_day ON tickets (site, day);
+CREATE TABLE IF NOT EXISTS events (
+    site TEXT NOT NULL, day TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL,
+    at INTEGER, data TEXT NOT NULL, PRIMARY KEY (site, day, seq));
+"""
+
+
+class Archive:
+    """The SQLite file. Methods are blocking; :class:`History` runs them in a worker thread."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(SCHEMA)
+        return connection
+
+    def archived_days(self, site: str) -> set[str]:
+        with _closing(self._connect()) as db:
+            return {row[0] for row in db.execute("SELECT day FROM days WHERE site = ?", (site,))}
+
+    def store_day(self, site: str, day: str, tickets: list[dict[str, Any]],
+                  events: list[tuple[str, dict[str, Any]]]) -> bool:
+        """Write one closed day; False (and nothing written) when it is archived already."""
+        with _closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("SELECT 1 FROM days WHERE site = ? AND day = ?", (site, day)).fetchone():
+                    db.execute("ROLLBACK")
+                    return False
+                db.executemany(
+                    "INSERT OR IGNORE INTO tickets (site, day, id, agency, counter, officer, issued_at, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(site, day, t["id"], t.get("agency"), None if t.get("counter") is None else str(t["counter"]),
+                      t.get("officer"), int(t["issued_at"]), json.dumps(t, ensure_ascii=False)) for t in tickets])
+                db.executemany(
+                    "INSERT OR IGNORE INTO events (site, day, seq, event_id, type, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(site, day, seq, event_id, e.get("type", ""), e.get("at"), json.dumps(e, ensure_ascii=False))
+                     for seq, (event_id, e) in enumerate(events)])
+                db.execute("INSERT INTO days (site, day, archived_at, tickets, events) VALUES (?, ?, ?, ?, ?)",
+                           (site, day, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                            len(tickets), len(events)))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return True
+
+    def tickets(self, site: str, first: str, last: str) -> list[dict[str, Any]]:
+        """Archived tickets of the days ``first``..``last`` (ISO dates, inclusive), by issue time."""
+        with _closing(self._connect()) as db:
+            rows = db.execute("SELECT data FROM tickets WHERE site = ? AND day BETWEEN ? AND ? ORDER BY issued_at",
+                              (site, first, last))
+            return [json.loads(row[0]) for row in rows]
+
+    def events(self, site: str, day: str) -> list[tuple[str, dict[str, Any]]]:
+        with _closing(self._connect()) as db:
+            rows = db.execute("SELECT event_id, data FROM events WHERE site = ? AND day = ? ORDER BY seq", (site, day))
+            return [(row[0], json.loads(row[1])) for row in rows]
+
+    def counts(self, site: str) -> dict[str, int]:
+        """Rows per table for one site (tests and ``docs/managers.md`` checks)."""
+        with _closing(self._connect()) as db:
+            return {table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE site = ?", (site,)).fetchone()[0]
+                    for table in ("days", "tickets", "events")}
+
+
+class _closing:
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection = connection
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.connection
+
+    def __exit__(self, *exc: Any) -> None:
+        self.connection.close()
+
+
+# -- reading a day from Redis ------------------------------------------------------------------------
+async def day_tickets(engine: SiteEngine, first: dt.date, last: dt.date | None = None) -> list[dict[str, Any]]:
+    """Tickets issued on ``first``..``last`` (local days) as Redis holds them, by issue time."""
+    start, _ = day_bounds_ms(engine.site, first)
+    _, end = day_bounds_ms(engine.site, last or first)
+    ids = await engine._read(engine.redis.zrangebyscore(engine.keys.ticket_index, start, f"({end}"))
+    if not ids:
+        return []
+    blobs = await engine._read(engine.redis.hmget(engine.keys.tickets, ids))
+    return [json.loads(blob) for blob in blobs if blob]
+
+
+async def events_between(engine: SiteEngine, start_ms: int, end_ms: int, *,
+                         chunk: int = 2000) -> list[tuple[str, dict[str, Any]]]:
+    """Stream events whose ``at`` is in [start_ms, end_ms), oldest first.
+
+    Reads the stream backwards from its newest entry and stops once it passes ``start_ms`` (events are
+    appended in time order): a day's audit reads that day and the ones after it only. Stream ids are
+    the Redis server's time, not the site clock, so ``at`` decides.
+    """
+    found: list[tuple[str, dict[str, Any]]] = []
+    upper = "+"
+    while True:
+        batch = await engine._read(engine.redis.xrevrange(engine.keys.events, max=upper, min="-", count=chunk))
+        if not batch:
+            break
+        for raw_id, fields in batch:
+            try:
+                event = json.loads(fields[b"e"])
+            except (KeyError, ValueError):
+                continue
+            at = event.get("at") or 0
+            if start_ms <= at < end_ms and event.get("type") not in SKIPPED_EVENTS:
+                found.append((raw_id.decode(), event))
+        oldest_id = batch[-1][0].decode()
+        oldest_at = json.loads(batch[-1][1].get(b"e", b"{}")).get("at") or 0
+        if len(batch) < chunk or oldest_at < start_ms - CLOCK_SLACK_MS:
+            break
+        upper = "(" + oldest_id
+    found.reverse()
+    return found
+
+
+# -- today from Redis, the past from the archive -------------------------------------------------------
+class History:
+    """Tickets and events of any day of one site: today live from Redis, closed days from the archive."""
+
+    def __init__(self, engine: SiteEngine, archive: Archive):
+        self.engine, self.archive = engine, archive
+        self._archived: set[str] | None = None
+        self._lock = asyncio.Lock()
+        self._checked_day: str | None = None
+
+    def today(self) -> dt.date:
+        return dt.date.fromisoformat(self.engine.today())
+
+    async def archive_closed_days(self, *, force: bool = False) -> list[str]:
+        """Archive every closed day Redis still holds that the archive lacks; returns the days written.
+        Runs its checks once per service day and process unless ``force``."""
+        today = self.today()
+        async with self._lock:
+            if self._checked_day == today.isoformat() and not force:
+                return []
+            await self.engine.rollover()
+            archived = await asyncio.to_thread(self.archive.archived_days, self.engine.site.slug)
+            oldest = await self.engine._read(self.engine.redis.zrange(self.engine.keys.ticket_index, 0, 0,
+                                                                      withscores=True))
+            written: list[str] = []
+            if oldest:
+                first = dt.datetime.fromtimestamp(oldest[0][1] / 1000, tz=self.engine.site.tz).date()
+                pending = [first + dt.timedelta(days=i) for i in range((today - first).days)]
+                pending = [day for day in pending if day.isoformat() not in archived]
+                if pending:
+                    written = await self._archive(pending)
+            self._archived = archived | set(written)
+            self._checked_day = today.isoformat()
+            return written
+
+    async def _archive(self, days: list[dt.date]) -> list[str]:
+        site = self.engine.site
+        start, _ = day_bounds_ms(site, days[0])
+        _, end = day_bounds_ms(site, days[-1])
+        events = await events_between(self.engine, start, end)
+        tickets = await day_tickets(self.engine, days[0], days[-1])
+        written = []
+        for day in days:
+            lo, hi = day_bounds_ms(site, day)
+            day_events = [(i, e) for i, e in events if lo <= (e.get("at") or 0) < hi]
+            day_list = annotate([t for t in tickets if lo <= t["issued_at"] < hi], day_events)
+            stored = await asyncio.to_thread(self.archive.store_day, site.slug, day.isoformat(), day_list, day_events)
+            if stored:
+                written.append(day.isoformat())
+                logger.info("archived %s %s: %d tickets, %d events", site.slug, day, len(day_list), len(day_events))
+        return written
+
+    async def tickets(self, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+        """Annotated tickets issued on ``first``..``last``."""
+        today = self.today()
+        result: list[dict[str, Any]] = []
+        if first < today:
+            await self.archive_closed_days()
+            result += await asyncio.to_thread(self.archive.tickets, self.engine.site.slug, first.isoformat(),
+                                              min(last, today - dt.timedelta(days=1)).isoformat())
+        if first <= today <= last:
+            start, end = day_bounds_ms(self.engine.site, today)
+            events = await events_between(self.engine, start, end)
+            result += annotate(await day_tickets(self.engine, today), events)
+        return result
+
+    async def events(self, day: dt.date) -> list[tuple[str, dict[str, Any]]]:
+        """The day's events in stream order (the audit trail's source)."""
+        today = self.today()
+        if day < today:
+            await self.archive_closed_days()
+            archived = await asyncio.to_thread(self.archive.events, self.engine.site.slug, day.isoformat())
+            if archived or day.isoformat() in (self._archived or set()):
+                return archived
+        if day > today:
+            return []
+        start, end = day_bounds_ms(self.engine.site, day)
+        return await events_between(self.engine, start, end)
+
+
+# -- the command line ---------------------------------------------------------------------------------
+async def report_for_cli(args: Any) -> str | bytes:
+    """What ``qserver stats`` prints: a text table, or the CSV bytes with ``--csv``."""
+    import config
+    from redis.asyncio import Redis
+
+    from .cli import redis_url_for
+    from .clock import SystemClock
+    from .reports import compute, format_table, report_csv
+    from .settings import Settings
+
+    settings = Settings.from_env(config=tuple(args.config) if getattr(args, "config", None) else None)
+    sites = config.load_sites(*settings.config)
+    if args.site not in sites:
+        raise SystemExit(f"error: site '{args.site}' is not configured (known: {', '.join(sites)})")
+    with redis_url_for(settings) as url:
+        client = Redis.from_url(url)
+        try:
+            engine = SiteEngine(client, sites[args.site], SystemClock(), secret=b"unused-by-reports")
+            history = History(engine, Archive(settings.data_dir / "archive.sqlite"))
+            try:
+                day = dt.date.fromisoformat(args.date) if args.date else history.today()
+            except ValueError:
+                raise SystemExit(f"error: --date {args.date!r} is not a date like 2026-11-24") from None
+            started = time.perf_counter()
+            report = compute(engine.site, await history.tickets(day, day), day, day)
+            logger.debug("report computed in %.3fs", time.perf_counter() - started)
+        finally:
+            await client.aclose()
+    return report_csv(report) if args.csv else format_table(report)
