@@ -32,7 +32,10 @@ BLINK_PERIOD_S = 0.25  # on and off times of the number blinking after a call
 
 
 class Pad:
-    """One counter's keypad: run it with :meth:`run` until a configuration error (raised) or cancel."""
+    """One counter's keypad: run it with :meth:`run` until a configuration error (raised) or cancel.
+
+    ``clock`` must be the clock the hardware stamps button edges with (``time.monotonic``).
+    """
 
     def __init__(self, counter: str, hardware: PadHardware, link: Any, *, grace_s: float = 10.0,
                  repeat_guard_s: float = 1.0, blink_s: float = 3.0,
@@ -41,6 +44,7 @@ class Pad:
         self.hardware = hardware
         self.link = link
         self.blink_s = blink_s
+        self.alarm_s = ALARM_S
         self.clock = clock
         self.queue = CommandQueue(grace_s, make_key=make_key)
         self.presses = PressFilter(repeat_guard_s)
@@ -155,7 +159,7 @@ class Pad:
         self.hardware.alarm()
         if self._alarm_handle is not None:
             self._alarm_handle.cancel()
-        self._alarm_handle = asyncio.get_running_loop().call_later(ALARM_S, self._end_alarm)
+        self._alarm_handle = asyncio.get_running_loop().call_later(self.alarm_s, self._end_alarm)
 
     def _end_alarm(self) -> None:
         self._alarm_handle = None

@@ -183,6 +183,7 @@ async def test_press_during_a_long_outage_is_dropped_with_the_alarm(server, offi
     """Offline past the grace: long beep, fast-blinking online LED, and the engine never acts on it."""
     (first,) = await issue(server, 1)
     async with run_pad(mock_factory, server.base_url, officer, pad={"offline_grace_s": 1.0}) as run:
+        run.pad.alarm_s = 1.0
         mock_factory.pin(PINS["buzzer"]).clear_states()
         await asyncio.to_thread(server.stop)
         await run.offline()

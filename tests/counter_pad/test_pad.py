@@ -132,18 +132,6 @@ async def test_second_press_while_in_flight_acts_once(mock_factory):
         assert (await env.link.next_sent())["key"] != cmd["key"]
 
 
-async def test_holding_call_next_does_nothing_more(env):
-    """Holding Gọi tiếp for 2 s sends one command, on the press."""
-    pin = env.factory.pin(BUTTON["call_next"])
-    pin.drive_low()
-    cmd = await env.link.next_sent()
-    await env.link.deliver(result(cmd, ticket=ticket()))
-    await asyncio.sleep(2.1)
-    pin.drive_high()
-    await asyncio.sleep(0.05)
-    assert len(env.link.commands()) == 1
-
-
 async def test_offline_press_is_sent_once_with_its_key_when_the_link_returns(mock_factory):
     """Pressed while down: queued, sent on reconnect within the grace, never again after its result."""
     async with running_pad(mock_factory, online=False) as env:
