@@ -216,8 +216,10 @@ class Simulation:
             return waiting.get(slug, 0) / max(serving.get(slug, 0), 0.5)
 
         for cid, before in list(self.moved.items()):
-            if all(load(slug) <= RESTORE_WHEN_WAITING for slug in counters.get(cid, {}).get("agencies", [])
-                   if slug not in before):
+            added = [slug for slug in counters.get(cid, {}).get("agencies", []) if slug not in before]
+            calm = max((load(slug) for slug in added), default=0.0)
+            own = max((load(slug) for slug in before), default=0.0)
+            if calm <= RESTORE_WHEN_WAITING or (own >= MOVE_WHEN_WAITING and own > calm):
                 if (await self.client.reassign(cid, before)).ok:
                     logger.info("manager gives counter %s back to %s", cid, ", ".join(before))
                     del self.moved[cid]

@@ -1,0 +1,111 @@
+"""`qserver demo` as a subprocess: it serves, prints every page, comes alive within seconds, runs the
+announcer, and stops on --duration or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from qserver.demo import announcer_command, has_audio_device
+from tests.conftest import TIMEOUT, free_port, wait_until
+
+STATE = "/api/v1/sites/cantho/state"
+
+
+def start_demo(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int, Path]:
+    port = free_port()
+    log = tmp_path / "demo.log"
+    environ = {**os.environ, "QSERVER_DATA_DIR": str(tmp_path / "var"), **(env or {})}
+    environ.pop("QSERVER_ALWAYS_OPEN", None)  # the demo sets it itself
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "qserver", "demo", "--port", str(port), *args],
+                                   env=environ, stdout=out, stderr=subprocess.STDOUT)
+    return process, port, log
+
+
+def answers(process: subprocess.Popen, port: int, log: Path, path: str = "/healthz") -> httpx.Response | None:
+    if process.poll() is not None:
+        raise RuntimeError(f"demo exited early: {log.read_text()[-2000:]}")
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=TIMEOUT)
+    except httpx.HTTPError:
+        return None
+
+
+def test_demo_comes_alive_and_stops_after_duration(tmp_path, redis_server, flushed):
+    """Within seconds the state shows calls; pages and a working login are printed; --duration ends it."""
+    process, port, log = start_demo(tmp_path, "--duration", "8", "--no-announcer",
+                                    env={"QSERVER_REDIS_URL": redis_server.url})
+    try:
+        wait_until(lambda: (r := answers(process, port, log)) is not None and r.status_code == 200,
+                   what="the demo's /healthz")
+        state = wait_until(lambda: (r := answers(process, port, log, STATE)) and r.json()["calls"] and r.json(),
+                           what="a first call")
+        assert state["calls"][0]["counter"] != "12"
+        password = log.read_text().split("quanly / ")[1].split()[0]
+        login = httpx.post(f"http://127.0.0.1:{port}/api/v1/login", json={"username": "quanly", "password": password})
+        assert login.status_code == 200 and login.json()["role"] == "manager"
+        assert process.wait(timeout=8 + TIMEOUT) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = log.read_text()
+    for page in ("/d/cantho/floor/0", "/d/cantho/floor/1", "/d/cantho/counter/12", "/k/cantho?token=",
+                 "/o/cantho/counter/12?token=", "/m/cantho?token=", "/m/cantho/reports", "/r/cantho/counter/12"):
+        assert f"http://127.0.0.1:{port}{page}" in output, page
+    assert "canbo12 / " in output and "--no-announcer" in output
+
+
+def test_demo_runs_the_announcer_and_stops_on_sigterm(tmp_path):
+    """With an `announcer` on PATH it runs for floor 0 (WAV files without audio); SIGTERM stops it all."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "announcer"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args.txt\n"
+                    f"trap 'echo stopped > {tmp_path}/stopped.txt; exit 0' TERM\n"
+                    "while true; do sleep 0.1; done\n")
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env_without_redis = {k: v for k, v in os.environ.items() if k != "QSERVER_REDIS_URL"}
+    process, port, log = start_demo(tmp_path, env={**env_without_redis, **env})  # the embedded Redis
+    try:
+        wait_until(lambda: answers(process, port, log) is not None, what="the demo to answer")
+        wait_until(lambda: (tmp_path / "args.txt").exists(), what="the announcer to start")
+        url_file = tmp_path / "var" / "redis.url"
+        assert url_file.exists()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    args = (tmp_path / "args.txt").read_text().split()
+    assert args[:6] == ["--url", f"http://127.0.0.1:{port}", "--site", "cantho", "--floor", "0"]
+    if not has_audio_device():
+        assert args[6:] == ["--wav-dir", str(tmp_path / "var" / "announcements")]
+    assert (tmp_path / "stopped.txt").exists()
+    assert not url_file.exists()  # the embedded Redis was stopped, not orphaned
+
+
+def test_announcer_command_when_not_installed(monkeypatch, tmp_path):
+    """No `announcer` on PATH: no command (the demo logs it and runs without the voice)."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert announcer_command("http://127.0.0.1:1", tmp_path, audio=False) is None
+
+
+@pytest.mark.parametrize("audio", [True, False])
+def test_announcer_command_uses_wav_files_without_audio(monkeypatch, tmp_path, audio):
+    """Speakers when a sound card exists, WAV files under the data directory otherwise."""
+    (tmp_path / "announcer").write_text("#!/bin/sh\n")
+    (tmp_path / "announcer").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    command = announcer_command("http://h:1", tmp_path / "var", audio=audio)
+    assert command[1:] == ["--url", "http://h:1", "--site", "cantho", "--floor", "0",
+                           *([] if audio else ["--wav-dir", str(tmp_path / "var" / "announcements")])]
