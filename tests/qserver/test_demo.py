@@ -4,6 +4,7 @@ announcer, and stops on --duration or SIGTERM."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,3 +110,34 @@ def test_announcer_command_uses_wav_files_without_audio(monkeypatch, tmp_path, a
     command = announcer_command("http://h:1", tmp_path / "var", audio=audio)
     assert command[1:] == ["--url", "http://h:1", "--site", "cantho", "--floor", "0",
                            *([] if audio else ["--wav-dir", str(tmp_path / "var" / "announcements")])]
+
+
+@pytest.mark.browser
+def test_floor_display_shows_moving_numbers(tmp_path, redis_server, flushed, chromium_path):
+    """In a real browser, the ground-floor hall display of the demo shows one call, then another."""
+    from playwright.sync_api import expect, sync_playwright
+
+    process, port, log = start_demo(tmp_path, "--duration", "60", "--no-announcer",
+                                    env={"QSERVER_REDIS_URL": redis_server.url})
+    try:
+        wait_until(lambda: (r := answers(process, port, log)) is not None and r.status_code == 200,
+                   what="the demo's /healthz")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="vi-VN")
+                page.set_default_timeout(TIMEOUT * 1000)
+                page.goto(f"http://127.0.0.1:{port}/d/cantho/floor/0")
+                newest = page.locator(".call.newest")
+                expect(newest).to_have_attribute("data-number", re.compile(r"^[A-Z]\d{3}$"))
+                first = newest.get_attribute("data-number")
+                expect(newest).not_to_have_attribute("data-number", first)
+                page.screenshot(path=str(tmp_path / "demo-floor-0.png"))
+            finally:
+                browser.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
