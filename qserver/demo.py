@@ -257,7 +257,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         serve(settings, before_serving=demo.before_serving)
     except KeyboardInterrupt:
-        logger.info("demo stopped")
+        pass
     finally:
         demo.shutdown()
+        logger.info("demo stopped")
     return 0
