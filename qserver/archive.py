@@ -248,8 +248,8 @@ class History:
 
 
 # -- the command line ---------------------------------------------------------------------------------
-async def report_for_cli(args: Any) -> str | bytes:
-    """What ``qserver stats`` prints: a text table, or the CSV bytes with ``--csv``."""
+async def report_for_cli(args: Any, *, clock: Any = None) -> str | bytes:
+    """What ``qserver stats`` prints: a text table, or the CSV bytes with ``--csv`` (``clock`` for tests)."""
     import config
     from redis.asyncio import Redis
 
@@ -265,7 +265,7 @@ async def report_for_cli(args: Any) -> str | bytes:
     with redis_url_for(settings) as url:
         client = Redis.from_url(url)
         try:
-            engine = SiteEngine(client, sites[args.site], SystemClock(), secret=b"unused-by-reports")
+            engine = SiteEngine(client, sites[args.site], clock or SystemClock(), secret=b"unused-by-reports")
             history = History(engine, Archive(settings.data_dir / "archive.sqlite"))
             try:
                 day = dt.date.fromisoformat(args.date) if args.date else history.today()

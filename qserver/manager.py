@@ -33,7 +33,7 @@ from .exceptions import InvalidField, NotFound
 from .pages import PAGE_HEADERS, site_layout, static_url
 from .present import iso, present_ticket
 from .reports import (RATING_LABELS, AUDIT_KINDS, actor_label, audit_trail, compute, daily_svg, filter_audit,
-                      hourly_svg, report_csv)
+                      hourly_svg, ratings_svg, report_csv)
 
 __all__ = ["routes", "console_state", "ACK_GRACE_S"]
 
@@ -286,7 +286,7 @@ async def _report(request: Request) -> tuple[SiteEngine, dict[str, Any]]:
 async def stats(request: Request) -> Response:
     _engine, report = await _report(request)
     if request.query_params.get("charts") in ("1", "true", "yes"):
-        report["charts"] = {"hourly": hourly_svg(report)}
+        report["charts"] = {"hourly": hourly_svg(report), "ratings": ratings_svg(report)}
         if report["days"] > 1:
             report["charts"]["daily"] = daily_svg(report)
     return json_response(report)
@@ -352,7 +352,8 @@ def _page(request: Request, template: str, page: str, **extra: Any) -> Response:
             "message_en": f"Unknown site '{slug}'."}, status_code=404, headers=PAGE_HEADERS)
     engine = request.app.state.engines.get(site.slug) if hasattr(request.app.state, "engines") else None
     today = engine.today() if engine is not None else dt.date.today().isoformat()
-    boot = {"site": site_layout(site), "page": page, "today": today, "wait_alert_s": site.wait_alert_s,
+    now_ms = _ms(engine) if engine is not None else None
+    boot = {"site": site_layout(site), "page": page, "today": today, "now_ms": now_ms, "wait_alert_s": site.wait_alert_s,
             "target_wait_s": site.target_wait_s, "rating_levels": site.rating_levels,
             "rating_labels": {str(k): v for k, v in RATING_LABELS[site.rating_levels].items()}, **extra}
     return templates.TemplateResponse(request, template, {"site": site, "boot": boot, "page": page, **extra},

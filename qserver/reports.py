@@ -29,7 +29,7 @@ from config import Site
 
 __all__ = [
     "RATING_LABELS", "day_bounds_ms", "percentile", "summarize", "annotate", "officer_name", "compute",
-    "report_csv", "hourly_svg", "daily_svg", "format_table", "cmd_stats", "AUDIT_KINDS", "actor_label",
+    "report_csv", "hourly_svg", "daily_svg", "ratings_svg", "format_table", "cmd_stats", "AUDIT_KINDS", "actor_label",
     "audit_trail", "filter_audit",
 ]
 
@@ -313,14 +313,42 @@ def hourly_svg(report: dict[str, Any]) -> str:
     busy = [h for h, n in enumerate(counts) if n]
     first, last = min([6, *busy]), max([17, *busy])
     hours = list(range(first, last + 1))
-    return _bars_svg([f"{h}h" for h in hours], [counts[h] for h in hours], "Số phiếu phát theo giờ")
+    return _bars_svg([f"{h}h" for h in hours], [counts[h] for h in hours], "Số phiếu phát theo giờ", width=1200)
+
+
+def ratings_svg(report: dict[str, Any], *, width: int = 560, height: int = 260) -> str:
+    """Horizontal bars: how many ratings of each level, with their share, best level first."""
+    total = report["total"]
+    labels = report["rating_labels"]
+    levels = sorted((int(k) for k in labels), reverse=True)
+    counts = [total["ratings"][str(level)] for level in levels]
+    rated = sum(counts)
+    title = f"Mức độ hài lòng ({rated} lượt đánh giá)"
+    left, right, top = 150, 120, 34
+    row = (height - top - 10) / max(len(levels), 1)
+    peak = max(counts) if counts and max(counts) else 1
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">',
+             f'<text x="10" y="16" class="chart-title">{escape(title)}</text>']
+    for index, (level, count) in enumerate(zip(levels, counts)):
+        y = top + row * index
+        bar = (width - left - right) * count / peak
+        share = f"{count / rated * 100:.1f}%".replace(".", ",") if rated else "—"
+        parts.append(f'<text x="{left - 8}" y="{y + row / 2 + 5:.1f}" text-anchor="end" class="chart-label">'
+                     f'{escape(labels[str(level)])}</text>')
+        parts.append(f'<rect x="{left}" y="{y + row * 0.18:.1f}" width="{bar:.1f}" height="{row * 0.64:.1f}" '
+                     f'class="chart-bar rating-{index + 1}-of-{len(levels)}"/>')
+        parts.append(f'<text x="{left + bar + 8:.1f}" y="{y + row / 2 + 5:.1f}" class="chart-value">'
+                     f'{count} ({share})</text>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def daily_svg(report: dict[str, Any]) -> str:
     """Tickets issued per day of the range."""
     rows = report["daily"]
     labels = [row["name"][:5] for row in rows]
-    return _bars_svg(labels, [row["issued"] or 0 for row in rows], "Số phiếu phát theo ngày")
+    return _bars_svg(labels, [row["issued"] or 0 for row in rows], "Số phiếu phát theo ngày", width=1400)
 
 
 # -- audit trail -------------------------------------------------------------------------------------

@@ -33,6 +33,16 @@
   QM.number = function (n) { return n === null || n === undefined ? "—" : Number(n).toLocaleString("vi-VN"); };
   QM.shortAgency = function (name) { return (name || "").replace(/^Sở /, "").replace(/^Ban Quản lý /, "BQL "); };
 
+  // ------------------------------------------------------------------ the server's clock
+  // Pages show the site's time as the server knows it (a desk PC's clock may be wrong); the console
+  // corrects the offset at every refresh.
+  var offsetMs = QS.boot.now_ms ? QS.boot.now_ms - Date.now() : 0;
+  QM.setServerNow = function (ms) { offsetMs = ms - Date.now(); };
+  QM.now = function () { return Date.now() + offsetMs; };
+  function tickClock() {
+    QS.$$("[data-clock]").forEach(function (node) { node.textContent = QS.time(new Date(QM.now())); });
+  }
+
   // ------------------------------------------------------------------ messages
   var toastTimer = null;
   QM.toast = function (kind, text) {
@@ -108,7 +118,8 @@
   QM.token = function () { return token; };
 
   function start() {
-    QS.startClock();
+    tickClock();
+    setInterval(tickClock, 1000);
     if (!token) { showLogin(""); return; }
     QS.api("GET", "/api/v1/whoami", {token: token}).then(function (res) {
       if (res.status === 0) { showMain(null); return; }  // server unreachable: try with the stored token
@@ -136,7 +147,7 @@
                         merit: "Người có công"};
   var data = null, fetchedAt = 0, loading = false, again = false, timer = null;
 
-  function nowMs() { return data ? data.now_ms + (Date.now() - fetchedAt) : Date.now(); }
+  function nowMs() { return data ? data.now_ms + (Date.now() - fetchedAt) : QM.now(); }
   function secondsSince(iso) { return iso ? Math.max(0, (nowMs() - new Date(iso).getTime()) / 1000) : null; }
   function agencyOf(slug) { return QS.agency(slug) || {slug: slug, name: slug, prefix: "?"}; }
 
@@ -149,6 +160,7 @@
       if (res.ok && res.body) {
         data = res.body;
         fetchedAt = Date.now();
+        QM.setServerNow(data.now_ms);
         render();
         document.body.setAttribute("data-event-id", data.event_id || "");
       } else if (res.status !== 401) {
@@ -172,26 +184,29 @@
   function counterCard(c) {
     var now;
     if (c.state === "serving") {
-      now = h("div", {class: "cc-now"}, [
-        h("span", {class: "cc-number num", text: c.current.number}),
-        h("span", {class: "cc-for num", "data-since": c.current.called_at, title: "Thời gian đang phục vụ"},
-          [QM.clock(secondsSince(c.current.called_at))])]);
+      now = [h("span", {class: "cc-number num", text: c.current.number}),
+             h("span", {class: "cc-for num", "data-since": c.current.called_at, title: "Thời gian đang phục vụ số này"},
+               [QM.clock(secondsSince(c.current.called_at))])];
     } else if (c.state === "paused") {
-      now = h("div", {class: "cc-now"}, [h("span", {class: "cc-reason", text: c.reason ? "Tạm nghỉ: " + c.reason : "Tạm nghỉ"}),
-        h("span", {class: "cc-for num", "data-since": c.since}, [QM.clock(secondsSince(c.since))])]);
+      now = [h("span", {class: "cc-reason", text: "Tạm nghỉ" + (c.reason ? " · " + c.reason : "")}),
+             h("span", {class: "cc-for num", "data-since": c.since, title: "Tạm nghỉ từ " + QS.time(c.since)},
+               [QM.clock(secondsSince(c.since))])];
     } else if (c.state === "closed") {
-      now = h("div", {class: "cc-now"}, [h("span", {class: "cc-reason", text: c.reason ? "Đóng: " + c.reason : "Quầy đóng"})]);
+      now = [h("span", {class: "cc-reason", text: "Đóng" + (c.reason ? " · " + c.reason : "")})];
     } else {
-      now = h("div", {class: "cc-now"}, [h("span", {class: "cc-reason muted", text: "Chưa gọi số"})]);
+      now = [h("span", {class: "cc-reason muted", text: "Chưa gọi số"})];
     }
     return h("button", {class: "cc state-" + c.state, type: "button", "data-counter": c.id, "data-state": c.state,
+                        title: "Quầy " + c.id + ": " + c.state_label + " — bấm để đổi lĩnh vực, mở/đóng, tạm nghỉ",
                         onclick: function () { openCounter(c.id); }}, [
-      h("div", {class: "cc-top"}, [h("b", {text: "Quầy " + c.id}), h("span", {class: "cc-pill", text: c.state_label})]),
+      h("div", {class: "cc-top"}, [
+        h("b", {text: "Quầy " + c.id}),
+        h("span", {class: "cc-served", title: "Số lượt đã phục vụ hôm nay"}, [
+          h("b", {class: "num", text: String(c.served || 0)}), " lượt"])]),
       h("div", {class: "cc-agencies"}, c.agencies.map(chip)),
-      now,
-      h("div", {class: "cc-foot"}, [
-        "Đã phục vụ ", h("b", {class: "num", "data-served": "", text: String(c.served || 0)}),
-        " · TB ", h("b", {class: "num", text: c.mean_service_s === null ? "—" : QM.clock(c.mean_service_s)})])
+      h("div", {class: "cc-now"}, now),
+      h("div", {class: "cc-mean", title: "Thời gian phục vụ trung bình hôm nay"}, [
+        "Phục vụ TB ", h("b", {class: "num", text: c.mean_service_s === null ? "—" : QM.clock(c.mean_service_s)})])
     ]);
   }
 
@@ -226,16 +241,17 @@
     data.agencies.forEach(function (a) {
       var longest = secondsSince(a.oldest_issued_at);
       body.appendChild(h("tr", {"data-agency": a.slug, class: waitClass(longest)}, [
-        h("td", {class: "c-agency-name"}, [h("span", {class: "prefix", text: a.prefix}), h("span", {text: a.name, title: a.name})]),
+        h("td", {}, [h("div", {class: "c-agency-name"}, [h("span", {class: "prefix", text: a.prefix}),
+                                                          h("span", {text: a.name, title: a.name})])]),
         h("td", {class: "r num c-waiting", text: String(a.waiting)}),
         h("td", {class: "r num c-longest", "data-since": a.oldest_issued_at || "", text: longest === null ? "—" : QM.clock(longest)}),
-        h("td", {class: "r num", text: a.waiting || a.counters_open.length ? QM.minutes(a.predicted_wait_s) : "—"}),
-        h("td", {class: "r num" + (a.counters_open.length ? "" : " bad-text"), title: "Quầy đang mở: " + (a.counters_open.join(", ") || "không có"),
+        h("td", {class: "r num", title: QM.minutes(a.predicted_wait_s),
+                 text: a.waiting || a.counters_open.length ? Math.max(1, Math.round(a.predicted_wait_s / 60)) + " phút" : "—"}),
+        h("td", {class: "r num c-open" + (a.counters_open.length ? "" : " bad-text"), title: "Quầy đang mở: " + (a.counters_open.join(", ") || "không có"),
                  text: a.counters_open.length ? a.counters_open.join(", ") : "không có"}),
-        h("td", {class: "r num", text: String(a.served)}),
         h("td", {class: "r"}, [h("button", {class: "m-btn small", type: "button", disabled: a.waiting ? null : true,
                                             title: "Chuyển một số đang chờ sang lĩnh vực khác",
-                                            onclick: function () { openMove(a.slug); }}, ["Chuyển số"])])
+                                            onclick: function () { openMove(a.slug); }}, ["Chuyển"])])
       ]));
     });
   }
@@ -353,7 +369,7 @@
     status.textContent = "";
     status.appendChild(h("span", {class: "cc-pill state-" + c.state, text: c.state_label}));
     status.appendChild(document.createTextNode(
-      c.current ? " Đang phục vụ số " + c.current.number + " (" + QM.clock(secondsSince(c.current.called_at)) + ")"
+      c.current ? " số " + c.current.number + " · " + QM.clock(secondsSince(c.current.called_at))
                 : (c.reason ? " " + c.reason : "")));
     QS.$$(".cm-actions [data-status]").forEach(function (btn) {
       var action = btn.getAttribute("data-status");

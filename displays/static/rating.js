@@ -12,6 +12,7 @@
   var labels = QS.boot.rating_labels;
   var levels = Object.keys(labels).map(Number).sort(function (a, b) { return b - a; });
   var SVG = "http://www.w3.org/2000/svg";
+  var MOODS = levels.length === 5 ? {5: 1, 4: 0.5, 3: 0, 2: -0.5, 1: -1} : {3: 1, 2: 0.45, 1: -0.8};
   var token = QS.token("rating");
   var current = null, timer = null, busy = false;
 
@@ -32,7 +33,7 @@
 
   /** A drawn face (no emoji font needed): the mouth bends from a frown (worst) to a smile (best). */
   function face(level) {
-    var mood = levels.length > 1 ? (level - 1) / (levels.length - 1) * 2 - 1 : 0;  // -1 .. 1
+    var mood = MOODS[level] !== undefined ? MOODS[level] : 0;  // -1 (frown) .. 1 (smile)
     var svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", "0 0 100 100");
     svg.setAttribute("class", "rt-face");
@@ -121,7 +122,12 @@
     });
   });
 
-  QS.startClock();
+  var offsetMs = QS.boot.now_ms ? QS.boot.now_ms - Date.now() : 0;  // the server's clock, not the tablet's
+  function tickClock() {
+    QS.$$("[data-clock]").forEach(function (node) { node.textContent = QS.time(new Date(Date.now() + offsetMs)); });
+  }
+  tickClock();
+  setInterval(tickClock, 1000);
   idle();
   QS.live({
     topics: ["counter:" + COUNTER],

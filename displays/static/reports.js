@@ -15,6 +15,21 @@
     return isoDay(new Date(parts[0], parts[1] - 1, parts[2] + n));
   }
   function vnDate(day) { var p = day.split("-"); return p[2] + "/" + p[1] + "/" + p[0]; }
+  /** "24/11/2026", "24-11-2026", "2026-11-24" → "2026-11-24"; null when it is not a real date. */
+  function readDate(text) {
+    var m = /^\s*(\d{1,2})[\/.-](\d{1,2})[\/.-](\d{4})\s*$/.exec(text || "");
+    var iso = m ? m[3] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[1]).slice(-2)
+                : (/^\s*\d{4}-\d{2}-\d{2}\s*$/.test(text || "") ? text.trim() : null);
+    if (!iso) return null;
+    var parts = iso.split("-").map(Number);
+    var date = new Date(parts[0], parts[1] - 1, parts[2]);
+    return date.getMonth() === parts[1] - 1 && date.getDate() === parts[2] ? iso : null;
+  }
+  function dateField(selector, problem) {
+    var iso = readDate(QS.$(selector).value);
+    if (!iso) problem("Ngày “" + QS.$(selector).value + "” không hợp lệ. Nhập theo dạng ngày/tháng/năm, ví dụ 24/11/2026.");
+    return iso;
+  }
   function status(selector, kind, text) {
     var box = QS.$(selector);
     box.className = "m-msg " + kind;
@@ -36,9 +51,8 @@
     var today = QS.boot.today;
     var labels = QS.boot.rating_labels;
     var levels = Object.keys(labels).map(Number).sort(function (a, b) { return b - a; });
-    QS.$("#r-from").value = initial.get("from") || initial.get("date") || today;
-    QS.$("#r-to").value = initial.get("to") || initial.get("date") || today;
-    QS.$("#r-from").max = QS.$("#r-to").max = today;
+    QS.$("#r-from").value = vnDate(readDate(initial.get("from") || initial.get("date")) || today);
+    QS.$("#r-to").value = vnDate(readDate(initial.get("to") || initial.get("date")) || today);
 
     var durationCell = function (seconds) { return h("td", {class: "r num", text: QM.clock(seconds)}); };
     var numberCell = function (n) { return h("td", {class: "r num", text: QM.number(n)}); };
@@ -94,6 +108,7 @@
         cards.appendChild(h("div", {class: "c-stat"}, [h("span", {text: item[0]}), h("b", {class: "num", text: item[1]})]));
       });
       QS.$("#r-hourly").innerHTML = report.charts.hourly;  // SVG built by the server, its text escaped there
+      QS.$("#r-ratings").innerHTML = report.charts.ratings;
       var daily = QS.$("#r-daily");
       daily.hidden = !report.charts.daily;
       daily.innerHTML = report.charts.daily || "";
@@ -109,8 +124,16 @@
       QS.$("#r-body").hidden = false;
     }
 
+    function period() {
+      var bad = null;
+      var values = {from: dateField("#r-from", function (t) { bad = bad || t; }),
+                    to: dateField("#r-to", function (t) { bad = bad || t; })};
+      if (bad) { status("#r-status", "error", bad); return null; }
+      return values;
+    }
     function load() {
-      var values = {from: QS.$("#r-from").value, to: QS.$("#r-to").value};
+      var values = period();
+      if (!values) return;
       keepInUrl(values);
       status("#r-status", "info", "Đang tải báo cáo…");
       QM.api("GET", "stats?" + params(values) + "&charts=1").then(function (res) {
@@ -126,14 +149,15 @@
         if (range === "yesterday") from = to = addDays(today, -1);
         else if (range === "month") from = today.slice(0, 8) + "01";
         else if (range !== "today") from = addDays(today, 1 - parseInt(range, 10));
-        QS.$("#r-from").value = from;
-        QS.$("#r-to").value = to;
+        QS.$("#r-from").value = vnDate(from);
+        QS.$("#r-to").value = vnDate(to);
         load();
       });
     });
     QS.$("#r-csv").addEventListener("click", function () {
-      var values = {from: QS.$("#r-from").value, to: QS.$("#r-to").value,
-                    sep: QS.$("#r-semicolon").checked ? "semicolon" : ""};
+      var values = period();
+      if (!values) return;
+      values.sep = QS.$("#r-semicolon").checked ? "semicolon" : "";
       fetch(QS.apiBase + "/stats.csv?" + params(values), {headers: {Authorization: "Bearer " + QM.token()}})
         .then(function (response) {
           if (!response.ok) { QM.toast("error", "Không tải được tệp CSV (" + response.status + ")."); return null; }
@@ -153,14 +177,16 @@
 
   // ================================================================ audit
   if (page === "audit") {
-    QS.$("#a-date").value = initial.get("date") || QS.boot.today;
-    QS.$("#a-date").max = QS.boot.today;
+    QS.$("#a-date").value = vnDate(readDate(initial.get("date")) || QS.boot.today);
     QS.$("#a-counter").value = initial.get("counter") || "";
     QS.$("#a-agency").value = initial.get("agency") || "";
     QS.$("#a-kind").value = initial.get("kind") || "";
 
     function loadAudit() {
-      var values = {date: QS.$("#a-date").value, counter: QS.$("#a-counter").value,
+      var bad = null;
+      var day = dateField("#a-date", function (t) { bad = t; });
+      if (bad) { status("#a-status", "error", bad); return; }
+      var values = {date: day, counter: QS.$("#a-counter").value,
                     agency: QS.$("#a-agency").value, kind: QS.$("#a-kind").value};
       keepInUrl(values);
       status("#a-status", "info", "Đang tải nhật ký…");

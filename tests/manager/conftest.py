@@ -66,3 +66,23 @@ async def day_engine(redis, site, clock) -> SiteEngine:
     engine = SiteEngine(redis, replace(site, no_show_return_after=0), clock, secret=b"test-secret")
     await engine.seed_counters()
     return engine
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture
+async def browser(chromium_path):
+    """A headless Chromium (real, through Playwright) for this test."""
+    from playwright.async_api import async_playwright, expect
+
+    from tests.conftest import TIMEOUT
+
+    expect.set_options(timeout=TIMEOUT * 1000)
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
