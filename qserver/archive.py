@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import SiteEngine
+from .exceptions import QServerError
 from .reports import annotate, day_bounds_ms
 
 __all__ = ["Archive", "History", "day_tickets", "events_between", "report_for_cli"]
@@ -168,6 +169,16 @@ async def events_between(engine: SiteEngine, start_ms: int, end_ms: int, *,
 
 
 # -- today from Redis, the past from the archive -------------------------------------------------------
+async def _db(function, *args: Any) -> Any:
+    """Run a blocking archive call in a worker thread; SQLite failures become a JSON 500 answer."""
+    try:
+        return await asyncio.to_thread(function, *args)
+    except (sqlite3.Error, OSError) as exc:
+        logger.error("archive %s failed: %s", getattr(function, "__name__", function), exc)
+        raise QServerError(f"Không đọc/ghi được kho lưu trữ báo cáo ({exc}). / The report archive failed: {exc}",
+                           code="archive_unavailable") from exc
+
+
 class History:
     """Tickets and events of any day of one site: today live from Redis, closed days from the archive."""
 
@@ -188,7 +199,7 @@ class History:
             if self._checked_day == today.isoformat() and not force:
                 return []
             await self.engine.rollover()
-            archived = await asyncio.to_thread(self.archive.archived_days, self.engine.site.slug)
+            archived = await _db(self.archive.archived_days, self.engine.site.slug)
             oldest = await self.engine._read(self.engine.redis.zrange(self.engine.keys.ticket_index, 0, 0,
                                                                       withscores=True))
             written: list[str] = []
@@ -213,7 +224,7 @@ class History:
             lo, hi = day_bounds_ms(site, day)
             day_events = [(i, e) for i, e in events if lo <= (e.get("at") or 0) < hi]
             day_list = annotate([t for t in tickets if lo <= t["issued_at"] < hi], day_events)
-            stored = await asyncio.to_thread(self.archive.store_day, site.slug, day.isoformat(), day_list, day_events)
+            stored = await _db(self.archive.store_day, site.slug, day.isoformat(), day_list, day_events)
             if stored:
                 written.append(day.isoformat())
                 logger.info("archived %s %s: %d tickets, %d events", site.slug, day, len(day_list), len(day_events))
@@ -225,8 +236,8 @@ class History:
         result: list[dict[str, Any]] = []
         if first < today:
             await self.archive_closed_days()
-            result += await asyncio.to_thread(self.archive.tickets, self.engine.site.slug, first.isoformat(),
-                                              min(last, today - dt.timedelta(days=1)).isoformat())
+            result += await _db(self.archive.tickets, self.engine.site.slug, first.isoformat(),
+                                min(last, today - dt.timedelta(days=1)).isoformat())
         if first <= today <= last:
             start, end = day_bounds_ms(self.engine.site, today)
             events = await events_between(self.engine, start, end)
@@ -234,13 +245,12 @@ class History:
         return result
 
     async def events(self, day: dt.date) -> list[tuple[str, dict[str, Any]]]:
-        """The day's events in stream order (the audit trail's source)."""
+        """The day's events in stream order (the audit trail's source): a closed day's from the archive
+        (every closed day Redis still knew was archived first), today's from the stream."""
         today = self.today()
         if day < today:
             await self.archive_closed_days()
-            archived = await asyncio.to_thread(self.archive.events, self.engine.site.slug, day.isoformat())
-            if archived or day.isoformat() in (self._archived or set()):
-                return archived
+            return await _db(self.archive.events, self.engine.site.slug, day.isoformat())
         if day > today:
             return []
         start, end = day_bounds_ms(self.engine.site, day)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import re
 import statistics
 from typing import Any
@@ -29,13 +30,15 @@ from displays import TEMPLATES_DIR
 from .api import engine_of, grant_of, json_response, optional_str, read_body
 from .archive import Archive, History, day_tickets
 from .engine import SiteEngine
-from .exceptions import InvalidField, NotFound
+from .exceptions import InvalidField, NotFound, QServerError
 from .pages import PAGE_HEADERS, site_layout, static_url
 from .present import iso, present_ticket
 from .reports import (RATING_LABELS, AUDIT_KINDS, actor_label, audit_trail, compute, daily_svg, filter_audit,
                       hourly_svg, ratings_svg, report_csv)
 
 __all__ = ["routes", "console_state", "ACK_GRACE_S"]
+
+logger = logging.getLogger(__name__)
 
 #: A device that has not acknowledged a call this many seconds after it was made raises an alert.
 ACK_GRACE_S = 60
@@ -272,7 +275,11 @@ async def console_state(engine: SiteEngine, *, feed: int = 14) -> dict[str, Any]
 # -- API handlers -----------------------------------------------------------------------------------
 async def console(request: Request) -> Response:
     engine, _grant = await manager_request(request)
-    await history_of(request, engine).archive_closed_days()
+    try:
+        # The console is opened every morning: a good moment to archive yesterday (once per day).
+        await history_of(request, engine).archive_closed_days()
+    except QServerError as exc:
+        logger.warning("console of %s: archiving closed days failed: %s", engine.site.slug, exc.message)
     return json_response(await console_state(engine))
 
 

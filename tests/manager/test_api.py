@@ -133,3 +133,14 @@ async def test_pages_render_in_vietnamese(live):
             assert page.status_code == 200 and text in page.text and "Trung tâm Phục vụ hành chính công" in page.text
         assert (await http.get("/m/nowhere")).status_code == 404
         assert (await http.get("/r/cantho/counter/99")).status_code == 404
+
+
+async def test_a_broken_archive_is_a_json_error_and_spares_the_console(live):
+    """When the archive file cannot be opened, history answers 500 archive_unavailable; the console still works."""
+    (live.settings.data_dir / "archive.sqlite").mkdir(parents=True)   # a folder where the file should be
+    async with live.client() as http:
+        manager = bearer(live.token("manager"))
+        assert (await http.get(f"{SITE}/console", headers=manager)).status_code == 200
+        broken = await http.get(f"{SITE}/stats?date=2026-11-23", headers=manager)
+        assert broken.status_code == 500 and broken.json()["error"]["code"] == "archive_unavailable"
+        assert (await http.get(f"{SITE}/stats", headers=manager)).status_code == 200   # today needs no archive
