@@ -29,7 +29,7 @@ from .metrics import Metrics
 from .settings import Settings
 from .ws import routes as ws_routes
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "connect_redis"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,16 @@ def _extra_routes() -> list:
     except ImportError:  # pragma: no cover
         return []
     return list(routes)
+
+
+def connect_redis(url: str) -> Redis:
+    """The asyncio client every part of a process shares (bytes in, bytes out; blocking reads stay
+    under the 5 s socket timeout)."""
+    options = dict(decode_responses=False, health_check_interval=30, socket_timeout=5, socket_connect_timeout=5,
+                   retry_on_timeout=True)
+    if not url.startswith("unix://"):
+        options["socket_keepalive"] = True  # TCP only: a unix socket refuses the option
+    return Redis.from_url(url, **options)
 
 
 async def _error(request: Request, exc: Exception) -> Response:
@@ -86,9 +96,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         own_redis = redis is None
-        client = redis or Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0",
-                                         decode_responses=False, health_check_interval=30,
-                                         socket_keepalive=True, retry_on_timeout=True)
+        client = redis or connect_redis(settings.redis_url or "redis://127.0.0.1:6379/0")
         secret = settings.secret_bytes()
         engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
                                     always_open=settings.always_open) for slug, site in sites.items()}

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,17 +48,37 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def _uvicorn_server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises SIGTERM after its shutdown, which would kill the process before the
+        embedded Redis is stopped: handle the signals without re-raising."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
     """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set."""
     import uvicorn
 
     from .app import create_app
 
+    _Server = _uvicorn_server_class()
     sites = config.load_sites(*settings.config)
     with redis_url_for(settings) as url:
         settings = settings.with_(redis_url=url)
         app = create_app(settings, clock=clock, sites=sites)
-        server = uvicorn.Server(uvicorn.Config(
+        server = _Server(uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on",
             timeout_graceful_shutdown=3, ws_ping_interval=20, ws_ping_timeout=20, access_log=False))
         if before_serving is not None:

@@ -52,7 +52,7 @@ class Client:
     on_drop: Any = None
 
     def offer(self, item: Any) -> bool:
-        """Queue a frame; False (and the client is marked dropped) when it stopped reading."""
+        """Queue a frame; False (and the client is dropped, once) when it stopped reading."""
         if self.dropped:
             return False
         try:
@@ -60,6 +60,8 @@ class Client:
             return True
         except asyncio.QueueFull:
             self.dropped = True
+            logger.warning("dropping a websocket client of %s (%s): it stopped reading", self.site,
+                           self.device or ",".join(sorted(self.topics)))
             if self.on_drop is not None:
                 self.on_drop()
             return False
@@ -159,11 +161,8 @@ class Hub:
         except ValueError:
             return None
         key = self.engines[client.site].keys.events
-        first = await self.redis.xrange(key, count=1)
-        last = await self.redis.xrevrange(key, count=1)
-        if not first or since_id < parse_stream_id(first[0][0].decode()) or \
-                since_id > parse_stream_id(last[0][0].decode()):
-            return None  # trimmed away, or an id this stream never had (a wiped Redis): snapshot
+        if not await self._retained_after(key, since_id):
+            return None
         entries = await self.redis.xrange(key, min=f"({since}", count=self.settings.replay_max_events + 1)
         if len(entries) > self.settings.replay_max_events:
             return None
@@ -176,6 +175,22 @@ class Hub:
         client.sent_up_to = parse_stream_id(entries[-1][0].decode()) if entries else since_id
         return frames
 
+    async def _retained_after(self, key: str, since_id: tuple[int, int]) -> bool:
+        """True when every event after ``since_id`` is still in the stream, and the id is not from
+        the future (a wiped or replaced Redis)."""
+        try:
+            info = await self.redis.xinfo_stream(key)
+        except Exception:  # no stream yet
+            return False
+        last = info["last-generated-id"]
+        if since_id > parse_stream_id(last.decode() if isinstance(last, bytes) else str(last)):
+            return False
+        added = info.get("entries-added")
+        if added is not None and int(added) == int(info["length"]):
+            return True  # Redis 7: nothing was ever trimmed
+        first = info.get("first-entry")  # trimmed (or Redis 6.2): replay only from what is there
+        return bool(first) and since_id >= parse_stream_id(first[0].decode())
+
     # -- fan-out ----------------------------------------------------------------------------------
     def publish(self, site: str, frame: dict[str, Any]) -> int:
         """Queue one presented event for every client of its topics; returns how many got it."""
@@ -185,11 +200,7 @@ class Hub:
             targets |= self._by_topic.get((site, topic), set())
         delivered = 0
         for client in targets:
-            if client.offer(encoded):
-                delivered += 1
-            else:
-                logger.warning("dropping a websocket client of %s (%s): it stopped reading", site,
-                               client.device or ",".join(sorted(client.topics)))
+            delivered += client.offer(encoded)
         return delivered
 
     async def _read_forever(self, slug: str) -> None:
@@ -203,7 +214,8 @@ class Hub:
                 if last_id is None:
                     newest = await self.redis.xrevrange(key, count=1)
                     last_id = newest[0][0].decode() if newest else "0-0"
-                reply = await self.redis.xread({key: last_id}, block=5000, count=500)
+                # block well under the client's socket timeout (5 s), or the wait itself looks like a dead socket
+                reply = await self.redis.xread({key: last_id}, block=2000, count=500)
                 delay = 0.2
                 for _stream, entries in reply or ():
                     for entry_id, fields in entries:

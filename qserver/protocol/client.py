@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from . import SUBPROTOCOL_MSGPACK, ProtocolError, decode, encode
 
@@ -106,6 +106,15 @@ class Link:
                             self.last_event_id = frame["event_id"]
             except asyncio.CancelledError:
                 raise
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else None
+                if code is not None and 4400 <= code < 4500:
+                    # qserver refused the subscription (bad token, topic or site): a configuration
+                    # problem someone must fix on either side; say so loudly, retry slowly.
+                    logger.error("qserver refused the link (%s %s); retrying in 30 s", code, exc.rcvd.reason)
+                    delays = iter(lambda: 30.0, None)
+                else:
+                    logger.info("link to %s down: %s", self.base_url, exc)
             except (OSError, WebSocketException, asyncio.TimeoutError) as exc:
                 logger.info("link to %s down: %s", self.base_url, exc)
             except Exception:
