@@ -152,7 +152,8 @@ def describe(site, event: dict[str, Any]) -> str | None:
     number = ticket.get("number") if isinstance(ticket, dict) else None
     if kind == "issued" and number:
         priority = " (ưu tiên)" if ticket.get("priority") else ""
-        return f"Cấp số {number}{priority} — {site.agency_by_slug.get(ticket['agency']).name}"
+        agency = site.agency_by_slug.get(ticket.get("agency") or "")
+        return f"Cấp số {number}{priority} — {agency.name if agency else ticket.get('agency')}"
     if kind == "called" and number:
         word = "Gọi lại" if event.get("recall") else ("Gọi ngoài thứ tự" if event.get("out_of_order") else "Gọi")
         return f"{word} số {number} tới quầy {counter}"

@@ -100,3 +100,24 @@ async def test_a_rating_on_the_tablet_shows_in_the_report(live, browser):
         await expect(row.locator("td[data-satisfied]")).to_have_text("100%")
         await expect(page.locator('#r-officers tr[data-key="officer:lan"] td[data-rating="3"]')).to_have_text("1")
         assert page.js_errors == []
+
+
+async def test_manager_signs_in_with_a_password_and_officers_are_refused(live, browser):
+    """The console asks for a login; an officer account is refused, a manager's opens the console."""
+    await live.app.state.auth.add_user("lan", "matkhau-123", "officer", "cantho", ("33",))
+    await live.app.state.auth.add_user("thuy", "matkhau-456", "manager", "cantho")
+    page = await new_page(browser)
+    await page.goto(f"{live.base_url}/m/cantho")
+    await expect(page.locator("#m-login")).to_be_visible()
+    await page.fill("#m-username", "lan")
+    await page.fill("#m-password", "matkhau-123")
+    await page.click("#m-login button[type=submit]")
+    await expect(page.locator("#m-login-error")).to_have_text("Tài khoản này không phải tài khoản quản lý.")
+    await page.fill("#m-username", "thuy")
+    await page.fill("#m-password", "matkhau-456")
+    await page.click("#m-login button[type=submit]")
+    await expect(page.locator('.cc[data-counter="1"]')).to_be_visible()
+    await expect(page.locator("#m-user")).to_have_text("thuy")
+    await page.goto(f"{live.base_url}/m/cantho/audit")          # the login is kept for the other pages
+    await expect(page.locator("#a-status")).to_contain_text("Không có mục nào ngày 24/11/2026")
+    assert page.js_errors == []
