@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CROSS_FLOOR_POLICIES", "Call", "announcing_floors", "call_from_frame", "event_order"]
+__all__ = ["CROSS_FLOOR_POLICIES", "Call", "announcing_floors", "call_from_frame", "event_order", "parse_time"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class Call:
         return self.counter_floor != self.floor
 
 
-def _epoch(value: Any) -> float | None:
+def parse_time(value: Any) -> float | None:
+    """Epoch seconds of an ISO 8601 time with an offset; ``None`` for anything else."""
     if not isinstance(value, str):
         return None
     try:
@@ -59,13 +60,17 @@ def _epoch(value: Any) -> float | None:
 
 
 def call_from_frame(frame: Mapping[str, Any], counter_floors: Mapping[str, int] | None = None) -> Call | None:
-    """The :class:`Call` in a ``called`` frame; ``None`` for other frames or a malformed call.
+    """The :class:`Call` in a ``called`` frame (or a snapshot's call entry given ``type: called``);
+    ``None`` for other frames or a malformed call.
 
     ``counter_floors`` (counter id → floor, from the site config) fills a missing ``counter_floor``.
     """
     if frame.get("type") != "called":
         return None
     ticket = frame.get("ticket")
+    if isinstance(ticket, str) and isinstance(frame.get("number"), str):
+        # An entry of a snapshot's "calls" list names the ticket by id and carries the number.
+        ticket = {"id": ticket, "number": frame["number"], "floor": frame.get("floor")}
     try:
         if not isinstance(ticket, Mapping):
             raise ValueError("no ticket")
@@ -83,7 +88,7 @@ def call_from_frame(frame: Mapping[str, Any], counter_floors: Mapping[str, int] 
         return Call(
             event_id=str(frame.get("event_id") or ""), ticket_id=str(ticket.get("id") or ticket["number"]),
             number=ticket["number"], counter=counter, floor=int(floor), counter_floor=int(counter_floor),
-            recall=bool(frame.get("recall", False)), at=_epoch(frame.get("at")),
+            recall=bool(frame.get("recall", False)), at=parse_time(frame.get("at")),
         )
     except (TypeError, ValueError) as exc:
         logger.warning("ignoring a malformed 'called' frame %s: %s", frame.get("event_id"), exc)

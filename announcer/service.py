@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .calls import event_order
+from .calls import event_order, parse_time
 from .exc import SpeechError
 from .queue import Announcement, AnnouncementQueue
 
@@ -26,6 +26,9 @@ __all__ = ["Announcer", "Output", "Spoken"]
 logger = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+#: Event ids made up for calls found in a snapshot: they are never acknowledged (not stream ids).
+SNAPSHOT_PREFIX = "snapshot:"
 
 
 class Output(Protocol):
@@ -83,17 +86,25 @@ class Announcer:
 
     def _offer_snapshot_calls(self, frame: dict[str, Any]) -> None:
         """After a reconnect whose ``since`` was no longer retained the server sends a snapshot:
-        speak its calls newer than the last event seen (the queue still drops stale ones).
+        speak its calls made after the last event seen (the queue still drops stale ones).
         A first snapshot (fresh start) is the current state, not news: nothing is spoken."""
         if self._last_event_id is None:
             return
+        last = event_order(self._last_event_id)
         state = frame.get("state")
         calls = state.get("calls") if isinstance(state, dict) else None
         for call in reversed(calls if isinstance(calls, list) else []):  # newest first → oldest first
-            if isinstance(call, dict) and isinstance(call.get("event_id"), str) \
-                    and event_order(call["event_id"]) > event_order(self._last_event_id):
-                if self.queue.offer({**call, "type": "called"}):
-                    self._wake.set()
+            if not isinstance(call, dict):
+                continue
+            event_id = call.get("event_id")
+            if isinstance(event_id, str):
+                newer = event_order(event_id) > last
+            else:  # call entries carry no event id: compare their time with the stream id's
+                at = parse_time(call.get("at"))
+                newer = at is not None and at * 1000 > last[0]
+                event_id = f"{SNAPSHOT_PREFIX}{call.get('ticket')}:{call.get('at')}"
+            if newer and self.queue.offer({**call, "type": "called", "event_id": event_id}):
+                self._wake.set()
 
     # -- output ------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -143,7 +154,7 @@ class Announcer:
 
     # -- acks --------------------------------------------------------------------------------------
     async def _ack(self, event_ids: tuple[str, ...]) -> None:
-        self._pending_acks.extend(e for e in event_ids if e)
+        self._pending_acks.extend(e for e in event_ids if e and not e.startswith(SNAPSHOT_PREFIX))
         await self._flush_acks()
 
     async def _flush_acks(self) -> None:

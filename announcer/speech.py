@@ -5,10 +5,12 @@ Engines (``synthesize(text, path)`` writes one WAV):
 - :class:`Pyttsx3Engine`, the default: ``pyttsx3.init("espeak")``. Its espeak driver is process-wide
   (espeak is initialised once per process, two threads at once raise "run loop already started"),
   so a lock allows one open engine per process and only the speaker's worker thread calls it.
-  Three things pyttsx3 2.99 does quietly, handled here: an unknown voice is ignored (we resolve
+  Four things pyttsx3 2.99 does quietly, handled here: an unknown voice is ignored (we resolve
   the name against the engine's voice list first and check the voice in force after the first
-  synthesis), a failed synthesis writes no file and raises nothing (we check the file), and
-  ``save_to_file`` prints "Audio saved to ..." on stdout (sent to the debug log instead).
+  synthesis); ``runAndWait`` returns when espeak *starts* (it synthesises on its own thread), so
+  the file may not exist yet (we wait for the "finished-utterance" notification); a failed
+  synthesis writes no file and raises nothing (we check the file); ``save_to_file`` prints
+  "Audio saved to ..." on stdout (sent to the debug log instead).
 - :class:`EspeakNgEngine`: the ``espeak-ng -w`` binary, a subprocess per sentence (``--engine
   espeak-ng``): the fallback if the Python binding misbehaves on a floor PC.
 
@@ -90,7 +92,9 @@ class Pyttsx3Engine:
     def __init__(self, voice: str, rate: int = 150, volume: float = 1.0):
         self.requested, self.rate, self.volume = voice, rate, volume
         self.voice: VoiceInfo | None = None
+        self.synthesis_timeout_s = 10.0
         self._engine = None
+        self._finished = threading.Event()
         self._checked = False
 
     def open(self) -> None:
@@ -103,6 +107,8 @@ class Pyttsx3Engine:
             voices = [VoiceInfo(v.id, v.name or "", tuple(v.languages or ()))
                       for v in self._engine.getProperty("voices")]
             self.voice = resolve_voice(self.requested, voices)
+            self._finished = threading.Event()
+            self._engine.connect("finished-utterance", lambda **_: self._finished.set())
         except BaseException:
             self._engine = None
             _PYTTSX3_LOCK.release()
@@ -118,15 +124,22 @@ class Pyttsx3Engine:
         engine.setProperty("rate", self.rate)
         engine.setProperty("volume", self.volume)
         engine.save_to_file(text, str(path))
+        self._finished.clear()
         chatter = io.StringIO()
         try:
             with contextlib.redirect_stdout(chatter):
                 engine.runAndWait()
+                # pyttsx3 2.99's espeak driver returns from runAndWait as soon as espeak *starts*
+                # (espeak synthesises on its own thread); the file is written just before the
+                # "finished-utterance" notification, so wait for that.
+                finished = self._finished.wait(self.synthesis_timeout_s)
         except Exception as exc:
             raise SpeechError(f"pyttsx3 failed on {text!r}: {exc}") from exc
         finally:
             if chatter.getvalue().strip():
                 logger.debug("pyttsx3: %s", chatter.getvalue().strip())
+        if not finished:
+            raise SpeechError(f"pyttsx3 did not finish {text!r} within {self.synthesis_timeout_s:.0f} s")
         if not self._checked:
             current = engine.getProperty("voice")
             if current != self.voice.id:

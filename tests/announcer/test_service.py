@@ -2,6 +2,7 @@
 the play command and the WAV folder outputs."""
 
 import asyncio
+import datetime as dt
 import json
 import sys
 import wave
@@ -14,7 +15,7 @@ from announcer.queue import AnnouncementQueue
 from announcer.service import Announcer
 from announcer.speech import Speaker
 
-from .conftest import RecordingEngine, called
+from .conftest import T0, RecordingEngine, called
 
 TIMEOUT = 10
 
@@ -201,6 +202,28 @@ async def test_snapshot_after_reconnect_speaks_newer_calls(wording, fake_clock, 
     # Reconnected too late for ``since``: the snapshot lists calls newest first.
     await ann.on_frame({"type": "snapshot", "event_id": "9-0", "state": {"calls": [strip(new), strip(old)]}})
     assert [c.number for c in ann.queue.next().calls] == ["V006", "V009"]
+
+
+async def test_snapshot_call_entries_without_event_ids(wording, fake_clock, speaker, tmp_path):
+    """Snapshot call entries (ticket id, number, at — no event id) newer than the last event are spoken,
+    once, and never acknowledged (they have no stream id)."""
+    send = Sender()
+    ann, done, _ = announcer_with(wording, fake_clock, speaker(), WavFolder(tmp_path), send=send, count=1)
+    millis = int(T0.timestamp() * 1000)
+    await ann.on_frame(called(f"{millis}-0", "V006", "35"))
+    ann.queue.next()
+    entry = lambda number, seconds: {  # noqa: E731
+        "ticket": f"20261124-{number}", "number": number, "counter": "33", "floor": 1, "counter_floor": 1,
+        "agency": "so-tu-phap", "recall": False, "at": (T0 + dt.timedelta(seconds=seconds)).isoformat()}
+    snapshot = {"type": "snapshot", "event_id": f"{millis + 9000}-0",
+                "state": {"calls": [entry("V009", 9), entry("V005", -5)]}}
+    task = asyncio.create_task(ann.run())
+    await ann.on_frame(snapshot)
+    await asyncio.wait_for(done.wait(), TIMEOUT)
+    await ann.on_frame(snapshot)
+    task.cancel()
+    assert [r.announcement.numbers for r in ann.spoken] == [("V009",)] and len(ann.queue) == 0
+    assert send.frames == []
 
 
 # -- the play command -------------------------------------------------------------------------------
