@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import statistics
+import time
 from typing import Any
 
 from redis.asyncio import Redis
@@ -34,6 +35,8 @@ PRIORITIES = ("elderly", "disabled", "pregnant", "merit")
 OUTCOMES = ("completed", "received", "returned", "resolved", "guided")
 #: Service time assumed for an agency until it has served a ticket today.
 DEFAULT_SERVICE_S = 300
+#: How long a process reuses the service times and counters behind a wait estimate.
+WAIT_CACHE_S = 1.0
 
 
 def lua_number_format(number_format: str, prefix: str) -> str:
@@ -59,6 +62,7 @@ class SiteEngine:
         self._slugs = [agency.slug for agency in site.agencies]
         self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
         self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
+        self._wait_cache: tuple[float, dict[str, tuple[float, int]]] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _fixed_keys(self, day: str) -> list[str]:
@@ -267,16 +271,31 @@ class SiteEngine:
 
     async def estimate_wait(self, agency: str, ahead: int) -> int:
         """Seconds until a ticket with ``ahead`` people before it is called: the median of the agency's
-        recent service times × people ahead ÷ open counters serving it."""
+        recent service times × (people ahead + 1) ÷ open counters serving it."""
+        per_ticket_s, serving = (await self._wait_factors()).get(agency, (DEFAULT_SERVICE_S, 0))
+        return int(round(per_ticket_s * (ahead + 1) / max(serving, 1)))
+
+    async def _wait_factors(self) -> dict[str, tuple[float, int]]:
+        """agency → (median service s, open counters serving it), read at most once a second: an
+        estimate needs no fresher data, and a busy kiosk hall must not pay a round trip per ticket."""
+        now = time.monotonic()
+        if self._wait_cache is not None and self._wait_cache[0] > now:
+            return self._wait_cache[1]
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hget(self.keys.service_times, agency)
+        pipe.hgetall(self.keys.service_times)
         pipe.hvals(self.keys.counters)
         recent, counters = await self._read(pipe.execute())
-        durations = json.loads(recent) if recent else []
-        per_ticket_s = statistics.median(durations) / 1000 if durations else DEFAULT_SERVICE_S
-        serving = sum(1 for raw in counters
-                      if (c := json.loads(raw)).get("status") == "open" and agency in (c.get("agencies") or []))
-        return int(round(per_ticket_s * (ahead + 1) / max(serving, 1)))
+        serving: dict[str, int] = {}
+        for raw in counters:
+            counter = json.loads(raw)
+            if counter.get("status") == "open":
+                for slug in counter.get("agencies") or []:
+                    serving[slug] = serving.get(slug, 0) + 1
+        medians = {key.decode(): statistics.median(json.loads(value)) / 1000 for key, value in recent.items()
+                   if json.loads(value)}
+        factors = {slug: (medians.get(slug, DEFAULT_SERVICE_S), serving.get(slug, 0)) for slug in self._slugs}
+        self._wait_cache = (now + WAIT_CACHE_S, factors)
+        return factors
 
     async def state(self) -> dict[str, Any]:
         """Counters, waiting per agency, recent calls and notices: what a display shows first."""

@@ -1,0 +1,136 @@
+"""Shared pieces of the benchmarks: a private redis-server, a `qserver run` process, a lean HTTP/1.1
+keep-alive client (so the load generator does not eat the CPU the server needs), percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qserver.auth import new_token  # noqa: E402
+from qserver.embedded_redis import find_redis_server  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, int(round(share * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def summary(name: str, latencies_s: list[float], elapsed_s: float) -> str:
+    ms = [v * 1000 for v in latencies_s]
+    return (f"{name:<34} {len(ms):>7} ops  {len(ms) / elapsed_s:>9,.0f} ops/s  "
+            f"p50 {percentile(ms, 0.5):6.2f} ms  p99 {percentile(ms, 0.99):6.2f} ms  max {max(ms):7.2f} ms")
+
+
+class RedisProcess:
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="qserver-bench-redis-"))
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            [find_redis_server(os.environ.get("QSERVER_REDIS_SERVER")), "--port", str(self.port), "--bind",
+             "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+
+        client = redis.Redis(port=self.port)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        self.client = client
+
+    def token(self, role: str, counters=()) -> str:
+        token, key, value = new_token(role, "cantho", tuple(counters), "bench")
+        self.client.set(key, value)
+        return token
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ServerProcess:
+    def __init__(self, redis_url: str, extra_env: dict | None = None):
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="qserver-bench-"))
+        env = {**os.environ, "QSERVER_REDIS_URL": redis_url, "QSERVER_ALWAYS_OPEN": "1",
+               "QSERVER_DATA_DIR": str(self.dir), "QSERVER_LOG_LEVEL": "warning", **(extra_env or {})}
+        self.process = subprocess.Popen([sys.executable, "-m", "qserver", "run", "--port", str(self.port)],
+                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("qserver did not start")
+                time.sleep(0.05)
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection: send a request, read status and body (Content-Length)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str):
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, port: int) -> "HttpConnection":
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer, f"127.0.0.1:{port}")
+
+    async def request(self, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
+        self.writer.write(head + payload)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        data = await self.reader.readexactly(length) if length else b""
+        return status, data
+
+    def close(self) -> None:
+        self.writer.close()
