@@ -65,11 +65,14 @@
     error.textContent = message || "";
     QS.$("#m-username").focus();
   }
+  var signedIn = false, signedInAs = null;
   function showMain(who) {
     QS.$("#m-login").hidden = true;
     QS.$("#m-main").hidden = false;
     QS.$("#m-logout").hidden = false;
     QS.$("#m-user").textContent = who && who.name ? who.name : "";
+    signedIn = true;
+    signedInAs = who;
     var callbacks = readyCallbacks;
     readyCallbacks = [];
     callbacks.forEach(function (callback) { callback(who); });
@@ -102,12 +105,16 @@
   });
 
   /** Run `callback(who)` once a manager is signed in (at once when the stored token is still good). */
-  QM.ready = function (callback) { readyCallbacks.push(callback); };
+  QM.ready = function (callback) {
+    if (signedIn) callback(signedInAs);
+    else readyCallbacks.push(callback);
+  };
 
   /** QS.api with the manager's token; a 401 sends the user back to the login form. */
   QM.api = function (method, path, opts) {
+    if (!token) return Promise.resolve({ok: false, status: 401, body: null});  // signed out: ask nothing
     return QS.api(method, path, Object.assign({token: token}, opts || {})).then(function (res) {
-      if (res.status === 401) {
+      if (res.status === 401 && token) {
         token = null;
         QS.saveToken("manager", null);
         showLogin("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.");
@@ -134,7 +141,9 @@
     });
   }
   global.QM = QM;
-  setTimeout(start, 0);  // after the page scripts registered their QM.ready callbacks
+  // After every page script ran and registered its QM.ready callback (a late one still runs at once).
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })(window);
 
 (function () {
