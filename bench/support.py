@@ -77,7 +77,7 @@ class ServerProcess:
         env = {**os.environ, "QSERVER_REDIS_URL": redis_url, "QSERVER_ALWAYS_OPEN": "1",
                "QSERVER_DATA_DIR": str(self.dir), "QSERVER_LOG_LEVEL": "warning", **(extra_env or {})}
         self.process = subprocess.Popen([sys.executable, "-m", "qserver", "run", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"))
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -100,7 +100,10 @@ class ServerProcess:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP_LOGS"):
+            print(f"server log: {self.dir / 'server.log'}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class HttpConnection:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,6 +32,9 @@ from .ws import routes as ws_routes
 __all__ = ["create_app", "connect_redis"]
 
 logger = logging.getLogger(__name__)
+
+#: Connections one process keeps to Redis at most (the hub's stream readers hold one each).
+REDIS_CONNECTIONS = 64
 
 
 def _page_routes() -> list:
@@ -56,10 +59,12 @@ def connect_redis(url: str) -> Redis:
     """The asyncio client every part of a process shares (bytes in, bytes out; blocking reads stay
     under the 5 s socket timeout)."""
     options = dict(decode_responses=False, health_check_interval=30, socket_timeout=5, socket_connect_timeout=5,
-                   retry_on_timeout=True)
+                   retry_on_timeout=True, max_connections=REDIS_CONNECTIONS, timeout=5)
     if not url.startswith("unix://"):
         options["socket_keepalive"] = True  # TCP only: a unix socket refuses the option
-    return Redis.from_url(url, **options)
+    # A blocking pool: a burst (a thousand displays reconnecting at once) waits for a connection
+    # instead of failing with "too many connections".
+    return Redis(connection_pool=BlockingConnectionPool.from_url(url, **options))
 
 
 async def _error(request: Request, exc: Exception) -> Response:

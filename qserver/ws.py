@@ -88,23 +88,24 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         try:
             first = await hub.first_frames(client, since)
         except Exception as exc:
-            logger.warning("cannot prepare the first frames for a client of %s: %s", slug, exc)
+            logger.warning("cannot prepare the first frames for a client of %s: %s (%r)", slug, exc, exc.__cause__)
             await websocket.close(code=1011, reason="redis unreachable")
             return
         for frame in first:
             await _send(websocket, encode(frame, subprotocol))
         writer = asyncio.create_task(_write(websocket, client))
-        client.on_drop = writer.cancel
-        reader = asyncio.create_task(_read(websocket, client, grant))
-        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        if writer in done and not reader.done():
-            reader.cancel()
-            await _close_quietly(websocket, 1008, "client stopped reading")
-        elif reader in done:
+
+        def drop() -> None:
+            """The client stopped reading: forget it now; its socket closes, or the ping timeout reaps it."""
             writer.cancel()
-            close = reader.result() if not reader.cancelled() and reader.exception() is None else None
-            if close:
-                await _close_quietly(websocket, *close)
+            hub.unregister(client)
+            asyncio.get_running_loop().create_task(_close_quietly(websocket, 1008, "client stopped reading"))
+
+        client.on_drop = drop
+        close = await _read(websocket, client, grant)  # the reader runs in this task: one task fewer per client
+        writer.cancel()
+        if close:
+            await _close_quietly(websocket, *close)
     except WebSocketDisconnect:
         pass
     finally:
@@ -128,11 +129,15 @@ async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
 
 
 async def _write(websocket: WebSocket, client: Client) -> None:
+    queue = client.queue
     while True:
-        item = await client.queue.get()
+        item = await queue.get()
         data = frame_bytes(item, client)
         if data is not None:
             await _send(websocket, data)
+        if not queue.empty():
+            # Round robin: let every other client get this event before this one gets the next.
+            await asyncio.sleep(0)
 
 
 async def _read(websocket: WebSocket, client: Client, grant) -> tuple[int, str] | None:
