@@ -213,7 +213,8 @@ async def counter_action(request: Request, action: str) -> Response:
     elif action == "no-show":
         answer = await engine.no_show(counter, actor=actor, idem=idem)
     elif action == "complete":
-        answer = await engine.complete(counter, optional_str(body, "outcome"), actor=actor, idem=idem)
+        answer = await engine.complete(counter, optional_str(body, "outcome"), dossier=optional_str(body, "dossier"),
+                                       actor=actor, idem=idem)
     elif action == "transfer":
         if "agency" not in body:
             raise InvalidField("Thiếu 'agency'. / 'agency' is required.")

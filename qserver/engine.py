@@ -49,6 +49,11 @@ def lua_number_format(number_format: str, prefix: str) -> str:
     return text
 
 
+def _check_dossier(dossier: Any) -> None:
+    if dossier is not None and (not isinstance(dossier, str) or not 0 < len(dossier) <= 64):
+        raise InvalidField("'dossier' phải là chuỗi 1–64 ký tự. / 'dossier' must be a string of 1-64 characters.")
+
+
 class SiteEngine:
     """All transitions of one site. Create once per process; share freely between tasks."""
 
@@ -203,15 +208,17 @@ class SiteEngine:
         self.counter(counter)
         return await self._run("no_show", counter, self.site.no_show_return_after, actor=actor, idem=idem)
 
-    async def complete(self, counter: str, outcome: str | None = None, *, actor: str = "",
-                       idem: str = "") -> dict[str, Any]:
+    async def complete(self, counter: str, outcome: str | None = None, *, dossier: str | None = None,
+                       actor: str = "", idem: str = "") -> dict[str, Any]:
+        """The current ticket is done, with an outcome and, when the officer entered one, a dossier code."""
         self.counter(counter)
         if outcome is None:
             outcome = "completed"
         if outcome not in OUTCOMES:
             raise InvalidField(f"'outcome' phải là một trong {', '.join(OUTCOMES[1:])}. "
                                f"/ 'outcome' must be one of {', '.join(OUTCOMES[1:])}.")
-        return await self._run("complete", counter, outcome, actor=actor, idem=idem)
+        _check_dossier(dossier)
+        return await self._run("complete", counter, outcome, dossier or "", actor=actor, idem=idem)
 
     async def transfer(self, counter: str, agency: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
         self.counter(counter)
@@ -244,8 +251,7 @@ class SiteEngine:
         levels = self.site.rating_levels
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= levels:
             raise InvalidField(f"'score' phải là số nguyên từ 1 đến {levels}. / 'score' must be an integer 1..{levels}.")
-        if dossier is not None and (not isinstance(dossier, str) or len(dossier) > 64):
-            raise InvalidField("'dossier' phải là chuỗi tối đa 64 ký tự. / 'dossier' must be a string (≤ 64).")
+        _check_dossier(dossier)
         return await self._run("rate", ticket_id, score, dossier or "", actor=actor)
 
     # -- reads ------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ SCHEMAS: dict[str, Any] = {
     "KeyRequest": {"type": "object", "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 100}}},
     "CompleteRequest": {"type": "object", "properties": {
         "outcome": {"type": "string", "enum": ["received", "returned", "resolved", "guided"]},
+        "dossier": {"type": "string", "minLength": 1, "maxLength": 64},
         "key": {"type": "string", "minLength": 1, "maxLength": 100}}},
     "AgencyRequest": {"type": "object", "required": ["agency"], "properties": {"agency": _S,
                                                                               "key": {"type": "string"}}},
@@ -40,7 +41,9 @@ SCHEMAS: dict[str, Any] = {
     "AgenciesRequest": {"type": "object", "required": ["agencies"], "properties": {
         "agencies": {"type": "array", "minItems": 1, "items": _S}}},
     "RatingRequest": {"type": "object", "required": ["score"], "properties": {
-        "score": {"type": "integer", "minimum": 1, "maximum": 3}, "dossier": {"type": "string", "maxLength": 64}}},
+        "score": {"type": "integer", "minimum": 1, "maximum": 5,
+                  "description": "1..3 (3 = rất hài lòng), or 1..5 where the site's rating_levels is 5"},
+        "dossier": {"type": "string", "minLength": 1, "maxLength": 64}}},
     "NoticeRequest": {"type": "object", "required": ["text"], "properties": {
         "text": {"type": "string", "minLength": 1, "maxLength": 500}, "floor": {"type": ["integer", "null"]},
         "ttl_s": {"type": "integer", "minimum": 10, "maximum": 86400}}},
@@ -100,12 +103,20 @@ def document() -> dict[str, Any]:
         counter + "/transfer": {"post": _op("Move the current ticket to another agency", body="AgencyRequest", ok=(200, "Ticket"), extra=(409,))},
         counter + "/agencies": {"put": _op("Which agencies the counter serves", body="AgenciesRequest", ok=(200, "Counter"))},
         site + "/notices": {"post": _op("A message on the hall displays", body="NoticeRequest", ok=(201, "object"))},
+        "/api/v1/whoami": {"get": _op("The grant of the token", ok=(200, "object"))},
+        site + "/console": {"get": _op("The managers' console: counters, agencies, alerts", ok=(200, "object"))},
+        site + "/stats": {"get": _op("Report of a day (?date=) or range (?from=&to=)", ok=(200, "object"))},
+        site + "/stats.csv": {"get": _op("The report as CSV (UTF-8 with BOM)", ok=(200, None))},
+        site + "/audit": {"get": _op("Audit trail of a day (?date=&counter=&agency=)", ok=(200, "object"))},
+        site + "/tickets/by-number/{number}/rating": {"post": _op("Rate today's ticket by its number",
+                                                                  body="RatingRequest", ok=(200, "Ticket"),
+                                                                  extra=(409,))},
     }
     for action in ("pause", "resume", "open", "close"):
         paths[f"{counter}/{action}"] = {"post": _op(f"{action.capitalize()} the counter", body="ReasonRequest",
                                                     ok=(200, "Counter"), extra=(409,))}
     for path, item in paths.items():
-        params = [_param(name) for name in ("site", "counter", "ticket") if "{" + name + "}" in path]
+        params = [_param(name) for name in ("site", "counter", "ticket", "number") if "{" + name + "}" in path]
         if params:
             for op in item.values():
                 op["parameters"] = params

@@ -14,7 +14,7 @@ from config import Site
 __all__ = ["iso", "present_ticket", "present_counter", "present_event", "present_call", "present_state"]
 
 TICKET_TIMES = ("issued_at", "called_at", "done_at", "rated_at")
-PRIVATE_TICKET_FIELDS = ("seq", "n", "person")
+PRIVATE_TICKET_FIELDS = ("seq", "n", "person", "officer")
 
 
 def iso(site: Site, ms: int | float | None) -> str | None:

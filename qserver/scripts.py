@@ -152,6 +152,7 @@ local function call_ticket(c, t, extra)
   t.status = 'called'
   t.called_at = now
   t.counter = c.id
+  t.officer = actor
   put_ticket(t)
   c.current = t.id
   put_counter(c)
@@ -314,9 +315,13 @@ return finish({status = 200, ticket = t})
 """
 
 COMPLETE = r"""
--- ARGV[8] counter id, [9] outcome
+-- ARGV[8] counter id, [9] outcome, [10] dossier code or ''
 local c, t, refused = serving_counter(ARGV[8])
 if not c then return refused end
+if ARGV[10] ~= '' then
+  t.dossier = ARGV[10]
+  put_ticket(t)
+end
 local done = complete_current(c, ARGV[9])
 put_counter(c)
 return finish({status = 200, ticket = done})
