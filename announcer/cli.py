@@ -1,7 +1,7 @@
 """``announcer``: the hall voice of one floor.
 
     announcer --url http://127.0.0.1:8000 --site cantho --floor 1 [--token T] [--config FILE_OR_DIR]
-              [--wav-dir DIR | --play-cmd "aplay -q" [--device NAME]] [--voice V] [--engine pyttsx3]
+              [--wav-dir DIR | --play-cmd "aplay -q" [--device NAME]] [--voice V] [--engine espeak-ng|pyttsx3]
 
 Settings come from flags, then ``QSERVER_URL``, ``QSERVER_TOKEN``, ``QSERVER_CONFIG``, then defaults;
 voice, rate, volume, repeat, chime, wording and staleness from the site's ``[announce]``. Exits
@@ -48,7 +48,8 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
                         help='play command; {file} and {device} are replaced (default: "aplay -q")')
     parser.add_argument("--device", help="sound device for the player (aplay -D NAME)")
     parser.add_argument("--voice", help="speech voice (default: the site's, e.g. vi-vn-x-south)")
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="pyttsx3", help="speech engine")
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="espeak-ng",
+                        help="speech engine (default espeak-ng; pyttsx3 is unreliable back to back, see docs)")
     parser.add_argument("--cross-floor", choices=CROSS_FLOOR_POLICIES, default="ticket",
                         help="which floor speaks a call whose counter is on another floor (default: ticket)")
     parser.add_argument("--max-merge", type=int, default=3, help="most calls merged into one sentence")

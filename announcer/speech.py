@@ -2,17 +2,19 @@
 
 Engines (``synthesize(text, path)`` writes one WAV):
 
-- :class:`Pyttsx3Engine`, the default: ``pyttsx3.init("espeak")``. Its espeak driver is process-wide
-  (espeak is initialised once per process, two threads at once raise "run loop already started"),
-  so a lock allows one open engine per process and only the speaker's worker thread calls it.
-  Four things pyttsx3 2.99 does quietly, handled here: an unknown voice is ignored (we resolve
-  the name against the engine's voice list first and check the voice in force after the first
-  synthesis); ``runAndWait`` returns when espeak *starts* (it synthesises on its own thread), so
-  the file may not exist yet (we wait for the "finished-utterance" notification); a failed
-  synthesis writes no file and raises nothing (we check the file); ``save_to_file`` prints
-  "Audio saved to ..." on stdout (sent to the debug log instead).
-- :class:`EspeakNgEngine`: the ``espeak-ng -w`` binary, a subprocess per sentence (``--engine
-  espeak-ng``): the fallback if the Python binding misbehaves on a floor PC.
+- :class:`EspeakNgEngine`, the default: the ``espeak-ng -w FILE`` binary, one short subprocess per
+  sentence. The file is complete when the process exits, and its exit code says whether it worked.
+- :class:`Pyttsx3Engine` (``--engine pyttsx3``): ``pyttsx3.init("espeak")``. Its espeak driver is
+  process-wide (espeak is initialised once per process, two threads at once raise "run loop already
+  started"), so a lock allows one open engine per process and only the speaker's worker thread
+  calls it. pyttsx3 2.99 does several things quietly, handled here: an unknown voice is ignored
+  (we resolve the name against the engine's voice list first and check the voice in force after
+  the first synthesis); ``runAndWait`` returns when espeak *starts* (it synthesises on its own
+  thread), so we wait for the "finished-utterance" notification and then for a complete WAV; a
+  failed synthesis writes no file and raises nothing (we check the file); ``save_to_file`` prints
+  "Audio saved to ..." on stdout (sent to the debug log instead). Even so, with calls back to back
+  under load about one sentence in ten never got its file (bench/announcer.py; docs/announcer.md),
+  which is why the binary is the default.
 
 :class:`Speaker` renders an announcement — chime, then the sentence ``repeat`` times with a pause
 between — into one WAV, so playing it is a single command and two calls can never overlap.
@@ -31,6 +33,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
+import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +97,7 @@ class Pyttsx3Engine:
         self.requested, self.rate, self.volume = voice, rate, volume
         self.voice: VoiceInfo | None = None
         self.synthesis_timeout_s = 10.0
+        self.file_timeout_s = 2.0
         self._engine = None
         self._finished = threading.Event()
         self._checked = False
@@ -145,13 +150,31 @@ class Pyttsx3Engine:
             if current != self.voice.id:
                 raise UnknownVoice(f"pyttsx3 kept voice {current!r} instead of {self.voice.id!r}")
             self._checked = True
-        if not path.exists() or path.stat().st_size <= 44:
+        # Even after "finished-utterance" the file is sometimes not there yet (seen in about one
+        # sentence in ten under load, visible a moment later): wait until it is a complete WAV.
+        if not _wait_for_wav(path, self.file_timeout_s):
             raise SpeechError(f"pyttsx3 wrote no audio for {text!r}")
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine = None
             _PYTTSX3_LOCK.release()
+
+
+def _wait_for_wav(path: Path, timeout_s: float) -> bool:
+    """Wait until ``path`` is a readable WAV with frames (Python's ``wave`` patches the frame count
+    into the header only after writing the data, so frames > 0 means complete)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with wave.open(str(path), "rb") as wav:
+                if wav.getnframes() > 0:
+                    return True
+        except (OSError, EOFError, wave.Error):
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
 
 
 class EspeakNgEngine:
