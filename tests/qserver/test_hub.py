@@ -213,7 +213,7 @@ async def test_acks_are_recorded_per_device(live, api):
 
 async def test_a_client_that_stops_reading_is_dropped_without_delaying_others(redis_server, flushed, tmp_path, clock):
     """A stuck client is dropped once its bounded queue fills; a reading client gets every event promptly."""
-    app = LiveApp(redis_server.url, tmp_path, clock, client_queue_frames=1000)
+    app = LiveApp(redis_server.url, tmp_path, clock, client_queue_frames=200)
     await app.start()
     api = Api(app)
     try:
@@ -232,20 +232,22 @@ async def test_a_client_that_stops_reading_is_dropped_without_delaying_others(re
             hub = app.app.state.hub
             assert hub.client_count() == 2
             started = loop.time()
-            # 3,000 notices of 4 KiB (12 MiB): more than the socket buffers and the stuck client's queue.
+            # 2,000 notices of 4 KiB (8 MiB, more than the socket buffers and the stuck client's queue),
+            # in bursts of 50 that the reading client takes in before the next one comes.
             text = "Thông báo: " + "ư" * 2000
             redis = app.app.state.redis
-            pipe = redis.pipeline(transaction=False)
-            for i in range(3000):
-                event = {"type": "notice", "at": 1795482000000, "actor": "manager:lan",
-                         "notice": {"id": f"n{i}", "text": text, "created_at": 1795482000000,
-                                    "expires_at": 1795482600000}}
-                pipe.xadd("qs:{cantho}:events", {"e": json.dumps(event, ensure_ascii=False)})
-            await pipe.execute()
             received = 0
-            while received < 3000:
-                frame = await recv(good)
-                received += frame["type"] == "notice"
+            for burst in range(40):
+                pipe = redis.pipeline(transaction=False)
+                for i in range(50):
+                    event = {"type": "notice", "at": 1795482000000, "actor": "manager:lan",
+                             "notice": {"id": f"n{burst}-{i}", "text": text, "created_at": 1795482000000,
+                                        "expires_at": 1795482600000}}
+                    pipe.xadd("qs:{cantho}:events", {"e": json.dumps(event, ensure_ascii=False)})
+                await pipe.execute()
+                while received < (burst + 1) * 50:
+                    frame = await recv(good)
+                    received += frame["type"] == "notice"
             elapsed = loop.time() - started
             for _ in range(500):
                 if hub.client_count() == 1:
