@@ -452,7 +452,17 @@ end
 local raw = redis.call('HGETALL', K_COUNTERS)
 for i = 2, #raw, 2 do
   local c = cjson.decode(raw[i])
-  if c.current then complete_current(c, 'completed') end
+  if c.current then
+    -- still "serving" when the day ended: done, but with no end time (its service time is unknown)
+    local t = get_ticket(c.current)
+    c.current = nil
+    if t then
+      t.status = 'done'
+      t.outcome = 'day_closed'
+      put_ticket(t)
+      emit('completed', {ticket = t, counter = c.id})
+    end
+  end
   c.served = 0
   put_counter(c)
 end

@@ -28,7 +28,8 @@ async def test_numbers_restart_after_midnight(engine, clock, site):
     fresh = (await engine.issue(NOI_VU))["ticket"]
     assert fresh["number"] == "E001" and fresh["id"] == "20261125-E001"
     assert (await engine.ticket("20261124-E002"))["status"] == "expired"
-    assert (await engine.ticket(left["id"]))["status"] == "done"
+    closed = await engine.ticket(left["id"])
+    assert closed["status"] == "done" and closed["outcome"] == "day_closed" and "done_at" not in closed
     assert (await engine.call_next("12"))["ticket"]["id"] == "20261125-E001"
     state = await engine.state()
     assert state["day"] == "2026-11-25" and [c["ticket"] for c in state["calls"]] == ["20261125-E001"]
