@@ -52,7 +52,6 @@ async def phase(name: str, args, server: ServerProcess, redis: RedisProcess, sit
     calls = int(args.rate * args.seconds)
     kiosk = redis.token("kiosk")
     officers = {c.id: redis.token("officer", [c.id]) for c in counters}
-    http = {c.id: await HttpConnection.open(server.port) for c in counters}
     kiosk_http = await HttpConnection.open(server.port)
     for i in range(calls):  # every call finds a ticket of the counter's own agency waiting
         status, body = await kiosk_http.request("POST", f"{SITE}/tickets", kiosk,
@@ -82,14 +81,19 @@ async def phase(name: str, args, server: ServerProcess, redis: RedisProcess, sit
         await asyncio.sleep(max(0.0, at - time.monotonic()))
         counter = counters[i % len(counters)]
         started = time.monotonic()
-        status, body = await http[counter.id].request("POST", f"{SITE}/counters/{counter.id}/call-next",
-                                                      officers[counter.id])
+        # A connection per call: at a low rate a kept-alive one would be closed by the server meanwhile.
+        connection = await HttpConnection.open(server.port)
+        try:
+            status, body = await connection.request("POST", f"{SITE}/counters/{counter.id}/call-next",
+                                                    officers[counter.id])
+        finally:
+            connection.close()
         if status == 200:
             sent[json.loads(body)["number"]] = started
 
     begin = time.monotonic() + 0.1
     per_counter: dict[str, list] = {}
-    for i in range(calls):  # one connection per counter: its calls go in order on it
+    for i in range(calls):  # each counter's calls go in order
         per_counter.setdefault(counters[i % len(counters)].id, []).append((i, begin + i / args.rate))
 
     async def counter_loop(items):
@@ -111,8 +115,7 @@ async def phase(name: str, args, server: ServerProcess, redis: RedisProcess, sit
     await asyncio.gather(*tasks, return_exceptions=True)
     speaker.close()
     output.close()
-    for connection in [*http.values(), kiosk_http]:
-        connection.close()
+    kiosk_http.close()
 
     wav_ready, play_start = [], []
     for record in records:
