@@ -39,7 +39,11 @@
       body.classList.add("flash");
       clearTimeout(flashTimer);
       flashTimer = setTimeout(function () { body.classList.remove("flash"); }, FLASH_MS);
-      if (!acked[frame.event_id]) { acked[frame.event_id] = true; follower.link.ack(frame.event_id); }
+      if (!acked[frame.event_id]) {
+        acked = {};  // only the last one matters here
+        acked[frame.event_id] = true;
+        follower.link.ack(frame.event_id);
+      }
     }
   }
 

@@ -5,7 +5,7 @@
   var ROWS = 6;            // the newest call plus five earlier ones
   var FLASH_MS = 6000;     // matches .call.flash (0.6 s × 10) in qs.css
   var callsBox = QS.$("#calls");
-  var acked = {};
+  var acked = {}, ackedOrder = [];
   var flash = {eventId: null, until: 0, timer: null, count: 0};
 
   var ARROW = '<svg viewBox="0 0 24 24" width="1em" height="1em" aria-hidden="true">' +
@@ -72,6 +72,8 @@
     calls.forEach(function (call) {
       if (call.live && call.event_id && !acked[call.event_id]) {
         acked[call.event_id] = true;
+        ackedOrder.push(call.event_id);
+        if (ackedOrder.length > 200) delete acked[ackedOrder.shift()];  // weeks on the wall: stay small
         follower.link.ack(call.event_id);
       }
     });

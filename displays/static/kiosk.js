@@ -40,11 +40,16 @@
   function show(step) {
     QS.$$(".step").forEach(function (node) { node.hidden = node.id !== "step-" + step; });
     document.body.setAttribute("data-step", step);
+    armIdle();
+    if (step === "options") setTimeout(function () { QS.$("#cccd").focus(); }, 50);
+  }
+  /** Back to the first screen after a while without a touch (the next citizen should not inherit a choice). */
+  function armIdle() {
+    var step = document.body.getAttribute("data-step");
     clearTimeout(idleTimer);
     if (step !== "floor" && !(step === "agency" && floors.length === 1)) {
       idleTimer = setTimeout(restart, step === "ticket" ? TICKET_MS : IDLE_MS);
     }
-    if (step === "options") setTimeout(function () { QS.$("#cccd").focus(); }, 50);
   }
   function restart() {
     choice = {floor: null, agency: null, priority: null, pendingPriority: null, citizenQr: null, key: null};
@@ -52,10 +57,8 @@
     else { renderFloors(); show("floor"); }
   }
   // Any touch keeps the current step alive.
-  document.addEventListener("pointerdown", function () {
-    var step = document.body.getAttribute("data-step");
-    if (step && step !== "floor") show(step);
-  }, true);
+  document.addEventListener("pointerdown", armIdle, true);
+  document.addEventListener("keydown", armIdle, true);  // a scanner typing counts too
 
   function waitingOn(agencySlug) { return live.waiting[agencySlug] || 0; }
 
@@ -169,6 +172,13 @@
     ok.hidden = false;
     ok.textContent = "Đã đọc CCCD số ••••••••" + fields[0].slice(-4);
   }
+  // A scanner types wherever the focus is: on the confirm step, send stray keys to the CCCD field.
+  document.addEventListener("keydown", function (event) {
+    if (document.body.getAttribute("data-step") !== "options") return;
+    var target = event.target;
+    if (target && target.tagName === "INPUT") return;
+    if (event.key.length === 1 && !event.ctrlKey && !event.altKey && !event.metaKey) QS.$("#cccd").focus();
+  }, true);
   var cccdTimer = null;
   QS.$("#cccd").addEventListener("keydown", function (event) {
     if (event.key === "Enter") { event.preventDefault(); readCccd(); }

@@ -220,27 +220,12 @@
   });
 
   // ---------------------------------------------------------------- live
-  function topicsFor(agencies) {
-    var topics = ["counter:" + COUNTER];
-    var floors = {};
-    agencies.forEach(function (slug) {
-      topics.push("agency:" + slug);
-      var agency = QS.agency(slug);
-      if (agency) floors[agency.floor] = true;
-    });
-    Object.keys(floors).forEach(function (f) { topics.push("floor:" + f); });  // queue counts travel per floor
-    return topics;
-  }
+  // The whole site: the pad needs its counter and the queue counts of whatever agencies a manager gives it,
+  // on any floor (a floor topic would narrow the snapshot to one floor). A few events a second at most.
   function startLive() {
     follower = QS.follow({
-      topics: topicsFor(layoutCounter.agencies),
-      onChange: function (next) {
-        state = next;
-        render();
-        // A manager moved this counter to other queues: follow them.
-        var agencies = counter().agencies;
-        if (agencies && agencies.length) follower.link.setTopics(topicsFor(agencies));
-      }
+      topics: ["site"],
+      onChange: function (next) { state = next; render(); }
     });
   }
 

@@ -259,7 +259,10 @@
         state.waiting = Object.assign({}, state.waiting, frame.waiting || {});
         break;
       case "notice":
-        state.notices = state.notices.filter(function (n) { return n.id !== frame.notice.id; });
+        var now = Date.now();
+        state.notices = state.notices.filter(function (n) {  // drop this one's old version and expired ones
+          return n.id !== frame.notice.id && (!n.expires_at || new Date(n.expires_at).getTime() > now);
+        });
         state.notices.push(frame.notice);
         break;
       default:
