@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .calls import Call, announcing_floors, call_from_frame
+from .calls import CROSS_FLOOR_POLICIES, Call, announcing_floors, call_from_frame
 from .sentence import Wording
 
 __all__ = ["Announcement", "AnnouncementQueue", "Pending"]
@@ -67,7 +67,8 @@ class AnnouncementQueue:
                  clock: Callable[[], float] = time.time, seen_limit: int = 2000):
         if max_merge < 1 or repeat < 1 or stale_after_s <= 0:
             raise ValueError("max_merge and repeat must be ≥ 1 and stale_after_s > 0")
-        announcing_floors(Call("", "", "A1", "1", floor, floor), cross_floor)  # validates the policy
+        if cross_floor not in CROSS_FLOOR_POLICIES:
+            raise ValueError(f"cross-floor policy {cross_floor!r} is not one of {', '.join(CROSS_FLOOR_POLICIES)}")
         self.wording, self.floor = wording, floor
         self.stale_after_s, self.repeat, self.max_merge = stale_after_s, repeat, max_merge
         self.cross_floor = cross_floor

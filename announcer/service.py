@@ -122,7 +122,7 @@ class Announcer:
         started = self.clock()
         wav_ready = play_start = None
         error = None
-        path = self.output.prepare(announcement)
+        path = None
 
         def playing(at: float) -> None:
             nonlocal play_start
@@ -130,6 +130,10 @@ class Announcer:
 
         logger.info("announcing %s: %s", ", ".join(announcement.numbers), announcement.text)
         try:
+            try:
+                path = self.output.prepare(announcement)
+            except OSError as exc:  # a full disk or a vanished --wav-dir
+                raise SpeechError(f"cannot prepare the announcement's file: {exc}") from exc
             duration = await self.speaker.render(announcement.text, announcement.repeat, path)
             wav_ready = self.clock()
             await self.output.deliver(path, announcement, duration, on_start=playing)
@@ -139,7 +143,7 @@ class Announcer:
             logger.error("announcement of %s failed (%d in a row): %s", ", ".join(announcement.numbers),
                          self.failures_in_a_row, exc)
             discard = getattr(self.output, "discard", None)
-            if discard is not None:
+            if discard is not None and path is not None:
                 discard(path)
         else:
             self.failures_in_a_row = 0

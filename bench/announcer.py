@@ -10,7 +10,7 @@ request is sent. Phases, each with a fresh announcer:
 
 - ``wav``: ``--wav-dir`` output; WAV ready = the file is in the folder (what a hall's own PA picks up).
 - ``instant``: a play command that returns at once (``true``): the play path's own overhead.
-- ``realtime``: a play command that lasts as long as the clip (``sleep <duration>``), like real
+- ``realtime``: a play command that lasts as long as the clip (sleeps its duration), like real
   speakers: what the hall hears when calls come faster than they can be spoken (merged, or dropped
   once older than the site's ``stale_after_s``).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import tempfile
 import time
 
@@ -36,7 +37,9 @@ from qserver.protocol.client import Link
 
 SITE = "/api/v1/sites/cantho"
 FLOOR = 1
-REALTIME_PLAYER = "sh -c 'sleep \"$(soxi -D \"$0\")\"' {file}"
+#: A stand-in for the speakers: takes as long as the clip lasts.
+REALTIME_PLAYER = (f"{sys.executable} -c \"import sys, time, wave; w = wave.open(sys.argv[1]); "
+                   f"time.sleep(w.getnframes() / w.getframerate())\" {{file}}")
 
 
 def fmt(name: str, values_s: list[float]) -> str:

@@ -266,3 +266,15 @@ async def test_player_kills_a_hung_command(tmp_path):
     player.words = ["sleep", "30"]
     with pytest.raises(PlaybackError, match="killed"):
         await player.deliver(wav, None, 0.0)
+
+
+async def test_unwritable_wav_folder_is_a_failure_not_a_crash(wording, fake_clock, speaker, tmp_path):
+    """If the WAV folder disappears the announcement fails (logged, not acked) and the loop goes on."""
+    folder = tmp_path / "out"
+    send = Sender()
+    ann, _, _ = announcer_with(wording, fake_clock, speaker(), WavFolder(folder), send=send)
+    folder.rmdir()
+    ann.queue.offer(called("1-0", "V001", "33"))
+    record = await ann.speak(ann.queue.next())
+    assert not record.ok and "cannot prepare" in record.error
+    assert send.frames == [] and ann.failures_in_a_row == 1
