@@ -1,6 +1,5 @@
 """Parsing ``called`` frames and which floor's announcer speaks them."""
 
-import datetime as dt
 
 import pytest
 

@@ -1,7 +1,6 @@
 """The speech seam: real espeak-ng WAV files (pyttsx3 and the espeak-ng binary), the worker thread,
 the voice check, chime and repeats."""
 
-import asyncio
 import threading
 import wave
 
