@@ -227,13 +227,22 @@ async def test_snapshot_call_entries_without_event_ids(wording, fake_clock, spea
 
 
 # -- the play command -------------------------------------------------------------------------------
-def test_player_command_line():
+def fake_program(folder, name):
+    """An executable called ``name`` (CI machines need not have aplay or sox installed)."""
+    path = folder / name
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_player_command_line(tmp_path):
     """The play command gets the file appended, {file}/{device} replaced, -D for aplay's device."""
-    assert Player("aplay -q").argv("/x.wav") == ["aplay", "-q", "/x.wav"]
-    assert Player("aplay -q", device="hw:1,0").argv("/x.wav") == ["aplay", "-D", "hw:1,0", "-q", "/x.wav"]
-    assert Player("sox {file} -d").argv("/x.wav") == ["sox", "/x.wav", "-d"]
-    assert Player("sox {file} -t alsa {device}", device="hw:2").argv("/x.wav") == \
-        ["sox", "/x.wav", "-t", "alsa", "hw:2"]
+    aplay, sox = fake_program(tmp_path, "aplay"), fake_program(tmp_path, "sox")
+    assert Player(f"{aplay} -q").argv("/x.wav") == [aplay, "-q", "/x.wav"]
+    assert Player(f"{aplay} -q", device="hw:1,0").argv("/x.wav") == [aplay, "-D", "hw:1,0", "-q", "/x.wav"]
+    assert Player(f"{sox} {{file}} -d").argv("/x.wav") == [sox, "/x.wav", "-d"]
+    assert Player(f"{sox} {{file}} -t alsa {{device}}", device="hw:2").argv("/x.wav") == \
+        [sox, "/x.wav", "-t", "alsa", "hw:2"]
 
 
 @pytest.mark.parametrize("command, device, message", [
