@@ -32,6 +32,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/announcer.py --phases wav,instant
 
 clean:
 	rm -rf $(VENV) var *.egg-info

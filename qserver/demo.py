@@ -63,6 +63,9 @@ def has_audio_device() -> bool:
 def announcer_command(url: str, data_dir: Path, *, audio: bool) -> list[str] | None:
     """The floor-0 announcer's command line, or None when the ``announcer`` command is not installed."""
     program = shutil.which("announcer")
+    if program is None:  # `make demo` runs .venv/bin/qserver without the venv on PATH
+        beside = Path(sys.executable).with_name("announcer")
+        program = str(beside) if beside.exists() else None
     if program is None:
         return None
     command = [program, "--url", url, "--site", SITE, "--floor", "0"]

@@ -66,6 +66,7 @@ def present_call(site: Site, raw: dict[str, Any]) -> dict[str, Any]:
         "ticket": raw["ticket"], "number": raw["number"], "counter": raw["counter"],
         "floor": raw["floor"], "counter_floor": raw.get("counter_floor", raw["floor"]),
         "agency": raw["agency"], "recall": bool(raw.get("recall")), "at": iso(site, raw.get("at")),
+        "event_id": raw.get("event_id"),
     }
 
 

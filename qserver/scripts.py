@@ -137,14 +137,14 @@ local function complete_current(c, outcome)
 end
 
 local function announce_call(c, t, recall, extra)
-  local call = {ticket = t.id, number = t.number, counter = c.id, floor = t.floor, counter_floor = c.floor,
-                agency = t.agency, recall = recall, at = now}
-  redis.call('LPUSH', K_CALLS, cjson.encode(call))
-  redis.call('LTRIM', K_CALLS, 0, 99)
   local payload = {ticket = t, counter = c.id, floor = t.floor, counter_floor = c.floor, agency = t.agency,
                    recall = recall}
   if extra then for k, v in pairs(extra) do payload[k] = v end end
-  emit('called', payload)
+  local event_id = emit('called', payload)
+  local call = {ticket = t.id, number = t.number, counter = c.id, floor = t.floor, counter_floor = c.floor,
+                agency = t.agency, recall = recall, at = now, event_id = event_id}
+  redis.call('LPUSH', K_CALLS, cjson.encode(call))
+  redis.call('LTRIM', K_CALLS, 0, 99)
 end
 
 local function call_ticket(c, t, extra)

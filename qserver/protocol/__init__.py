@@ -84,6 +84,8 @@ def topics_for_event(event: dict[str, Any]) -> set[str]:
         topics.add(f"floor:{ticket['floor']}")
     for agency in event.get("agencies", ()):
         topics.add(f"agency:{agency}")
+    for agency in event.get("waiting", ()):  # queue events: every agency whose count changed
+        topics.add(f"agency:{agency}")
     if event.get("agency"):
         topics.add(f"agency:{event['agency']}")
     if event.get("from_agency"):

@@ -98,7 +98,16 @@ def test_demo_runs_the_announcer_and_stops_on_sigterm(tmp_path):
 def test_announcer_command_when_not_installed(monkeypatch, tmp_path):
     """No `announcer` on PATH: no command (the demo logs it and runs without the voice)."""
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("qserver.demo.sys.executable", str(tmp_path / "python"))
     assert announcer_command("http://127.0.0.1:1", tmp_path, audio=False) is None
+
+
+def test_announcer_command_found_beside_python(monkeypatch, tmp_path):
+    """Without the venv on PATH (`make demo`), the announcer beside the running Python is used."""
+    (tmp_path / "announcer").write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr("qserver.demo.sys.executable", str(tmp_path / "python"))
+    assert announcer_command("http://h:1", tmp_path, audio=True)[0] == str(tmp_path / "announcer")
 
 
 @pytest.mark.parametrize("audio", [True, False])

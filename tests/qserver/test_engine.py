@@ -329,6 +329,8 @@ async def test_state_lists_counters_waiting_and_calls(engine):
     assert serving["12"]["number"] == "E001"
     assert state["waiting"][NOI_VU] == 0 and state["waiting"][TU_PHAP] == 1
     assert state["calls"][0]["number"] == "E001" and state["calls"][0]["counter"] == "12"
+    called_id = [i for i, f in await engine.redis.xrange(engine.keys.events) if b'"type":"called"' in f[b"e"]][0]
+    assert state["calls"][0]["event_id"] == called_id.decode()
 
 
 async def test_counters_reseeded_after_data_loss(engine, redis):

@@ -136,6 +136,18 @@ async def test_since_not_retained_gets_a_snapshot(live, api):
         assert (await recv(ws))["type"] == "snapshot"
 
 
+async def test_agency_subscribers_get_queue_counts(live, api):
+    """A client of one agency's topic gets its issued tickets and the new waiting count."""
+    async with connect(url(live, f"agency:{TU_PHAP}")) as ws:
+        await recv(ws)
+        await api.issue(NOI_VU)
+        await api.issue(TU_PHAP)
+        issued = await recv(ws)
+        queue = await recv(ws)
+    assert issued["type"] == "issued" and issued["ticket"]["agency"] == TU_PHAP
+    assert queue["type"] == "queue" and queue["waiting"] == {TU_PHAP: 1}
+
+
 async def test_json_and_msgpack_carry_the_same_maps(live, api):
     """The same event decodes to the same map over both subprotocols."""
     async with connect(url(live, "site"), subprotocols=["qs.v1.json"]) as as_json, \

@@ -1,6 +1,6 @@
 """Generate ``chime.wav``: a soft two-tone "ding-dong" (E5 then C5), 1 s, 22050 Hz mono 16-bit.
 
-Run once, commit the WAV: ``python announcer/sounds/make_chime.py``. Standard library only.
+Run once, commit the WAV: ``python tools/make_chime.py``. Standard library only.
 """
 
 import math
@@ -33,7 +33,7 @@ def main() -> None:
     raw = [sample(i / RATE) for i in range(count)]
     scale = PEAK * 32767 / max(abs(v) for v in raw)
     frames = array("h", (int(round(v * scale)) for v in raw))
-    path = Path(__file__).with_name("chime.wav")
+    path = Path(__file__).resolve().parents[1] / "announcer" / "sounds" / "chime.wav"
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
