@@ -205,22 +205,9 @@ async def counter_action(request: Request, action: str) -> Response:
     """call-next, recall, no-show, complete, transfer: the officer's buttons."""
     started = time.perf_counter()
     engine, grant, counter, body = await _counter_request(request, "officer", "manager")
-    idem, actor = _idem(counter, body), grant.actor()
-    if action == "call-next":
-        answer = await engine.call_next(counter, actor=actor, idem=idem)
-    elif action == "recall":
-        answer = await engine.recall(counter, actor=actor, idem=idem)
-    elif action == "no-show":
-        answer = await engine.no_show(counter, actor=actor, idem=idem)
-    elif action == "complete":
-        answer = await engine.complete(counter, optional_str(body, "outcome"), dossier=optional_str(body, "dossier"),
-                                       actor=actor, idem=idem)
-    elif action == "transfer":
-        if "agency" not in body:
-            raise InvalidField("Thiếu 'agency'. / 'agency' is required.")
-        answer = await engine.transfer(counter, body["agency"], actor=actor, idem=idem)
-    else:  # pragma: no cover - the route only matches the actions above
-        raise NotFound(f"unknown action {action!r}")
+    answer = await engine.counter_action(counter, action, outcome=optional_str(body, "outcome"),
+                                         agency=body.get("agency"), dossier=optional_str(body, "dossier"),
+                                         actor=grant.actor(), idem=_idem(counter, body))
     response = await _ticket_answer(engine, answer)
     _observe(request, action, started)
     return response

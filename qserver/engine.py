@@ -225,6 +225,27 @@ class SiteEngine:
         target = self.agency(agency)
         return await self._run("transfer", counter, target.slug, target.floor, actor=actor, idem=idem)
 
+    async def counter_action(self, counter: str, action: str, *, outcome: str | None = None,
+                             agency: Any = None, dossier: str | None = None, reason: str | None = None,
+                             actor: str = "", idem: str = "") -> dict[str, Any]:
+        """One officer button by name (``call-next``, ``recall``, ``no-show``, ``complete``, ``transfer``,
+        ``pause``, ``resume``): the one mapping the HTTP API and the pads' websocket commands share."""
+        if action == "call-next":
+            return await self.call_next(counter, actor=actor, idem=idem)
+        if action == "recall":
+            return await self.recall(counter, actor=actor, idem=idem)
+        if action == "no-show":
+            return await self.no_show(counter, actor=actor, idem=idem)
+        if action == "complete":
+            return await self.complete(counter, outcome, dossier=dossier, actor=actor, idem=idem)
+        if action == "transfer":
+            if agency is None:
+                raise InvalidField("Thiếu 'agency'. / 'agency' is required.")
+            return await self.transfer(counter, agency, actor=actor, idem=idem)
+        if action in ("pause", "resume"):
+            return await self.set_status(counter, action, reason, actor=actor, idem=idem)
+        raise InvalidField(f"unknown action {action!r}")
+
     async def move_ticket(self, ticket_id: str, agency: str, *, actor: str = "") -> dict[str, Any]:
         target = self.agency(agency)
         return await self._run("move_ticket", ticket_id, target.slug, target.floor, actor=actor)
