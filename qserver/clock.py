@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 
 __all__ = ["Clock", "SystemClock", "FakeClock"]
 
 
-class Clock:
+class Clock(abc.ABC):
     """The source of 'now' (timezone-aware, UTC)."""
 
+    @abc.abstractmethod
     def now(self) -> dt.datetime:
-        raise NotImplementedError  # pragma: no cover - an interface
+        """The current moment."""
 
 
 class SystemClock(Clock):
