@@ -25,10 +25,7 @@ qserver never stores JSON null, which cjson would turn into a truthy value).
 
 from __future__ import annotations
 
-__all__ = ["SCRIPTS", "FIXED_KEYS"]
-
-#: How many KEYS come before the agency queues.
-FIXED_KEYS = 11
+__all__ = ["SCRIPTS"]
 
 PRELUDE = r"""
 local now = tonumber(ARGV[1])
