@@ -68,13 +68,17 @@ class SiteEngine:
         self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
         self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
         self._wait_cache: tuple[float, dict[str, tuple[float, int]]] | None = None
+        self._keys_of_day: tuple[str, list[str]] = ("", [])
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _fixed_keys(self, day: str) -> list[str]:
-        k = self.keys
-        return [k.events, k.current_day, k.tickets, k.ticket_index, k.counters, k.idempotency(day),
-                k.calls, k.service_times, k.numbers(day), k.persons(day), k.issue_seq,
-                *(k.queue(slug) for slug in self._slugs)]
+        """The KEYS every script gets (see ``scripts.py``), built once per service day."""
+        if self._keys_of_day[0] != day:
+            k = self.keys
+            self._keys_of_day = (day, [k.events, k.current_day, k.tickets, k.ticket_index, k.counters,
+                                       k.idempotency(day), k.calls, k.service_times, k.numbers(day),
+                                       k.persons(day), k.issue_seq, *(k.queue(slug) for slug in self._slugs)])
+        return self._keys_of_day[1]
 
     def today(self) -> str:
         return hours.service_day(self.site, self.clock.now()).isoformat()
