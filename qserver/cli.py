@@ -18,6 +18,7 @@ from pathlib import Path
 import config
 
 from .embedded_redis import EmbeddedRedis, running_url
+from .exceptions import QServerError
 from .settings import Settings, SettingsError
 
 __all__ = ["main", "redis_url_for"]
@@ -264,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except QServerError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
