@@ -331,7 +331,9 @@ class SiteEngine:
     async def state(self) -> dict[str, Any]:
         """Counters, waiting per agency, recent calls and notices: what a display shows first."""
         k = self.keys
-        pipe = self.redis.pipeline(transaction=False)
+        # MULTI/EXEC: the state and the stream's last id are one snapshot, so a client that takes
+        # live events after that id misses nothing and sees nothing twice.
+        pipe = self.redis.pipeline(transaction=True)
         pipe.hgetall(k.counters)
         for slug in self._slugs:
             pipe.zcard(k.queue(slug))
