@@ -39,6 +39,26 @@ def summary(name: str, latencies_s: list[float], elapsed_s: float) -> str:
             f"p50 {percentile(ms, 0.5):6.2f} ms  p99 {percentile(ms, 0.99):6.2f} ms  max {max(ms):7.2f} ms")
 
 
+def pin_process(pid: int, cpus: set[int]) -> None:
+    """Run every thread of a process on these CPUs only (Linux)."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(task), cpus)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time every thread of a process has run so far (Linux schedstat, nanoseconds)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1e9
+
+
 class RedisProcess:
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="qserver-bench-redis-"))
@@ -94,6 +114,12 @@ class ServerProcess:
                 return int(line.split()[1])
         return 0
 
+    def pin(self, cpus: set[int]) -> None:
+        pin_process(self.process.pid, cpus)
+
+    def cpu_s(self) -> float:
+        return cpu_seconds(self.process.pid)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -123,6 +149,11 @@ class HttpConnection:
                 f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
         self.writer.write(head + payload)
         status_line = await self.reader.readline()
+        if not status_line:  # the server closed the idle keep-alive connection (after 5 s): open another
+            host, _, port = self.host.rpartition(":")
+            self.reader, self.writer = await asyncio.open_connection(host, int(port))
+            self.writer.write(head + payload)
+            status_line = await self.reader.readline()
         status = int(status_line.split()[1])
         length = 0
         while True:

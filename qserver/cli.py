@@ -73,6 +73,7 @@ def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
     import uvicorn
 
     from .app import create_app
+    from .ws import FanoutProtocol
 
     _Server = _uvicorn_server_class()
     sites = config.load_sites(*settings.config)
@@ -81,7 +82,11 @@ def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
         app = create_app(settings, clock=clock, sites=sites)
         server = _Server(uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on",
-            timeout_graceful_shutdown=3, ws_ping_interval=20, ws_ping_timeout=20, access_log=False))
+            timeout_graceful_shutdown=3, ws_ping_interval=20, ws_ping_timeout=20, access_log=False,
+            # The hub writes each event's frame bytes to every socket itself (qserver/ws.py, hub.py).
+            # Per-message deflate would make them differ per socket, and costs ~50 KiB and a
+            # compression per frame for every browser (they all offer it): off.
+            ws=FanoutProtocol or "auto", ws_per_message_deflate=False))
         if before_serving is not None:
             before_serving(settings, server)
         server.run()

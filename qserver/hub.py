@@ -1,32 +1,54 @@
-"""The websocket hub: one stream reader per site per process, a bounded queue and writer per client.
+"""The websocket hub: one stream reader per site per process, fanning out to every client of this process.
 
 A client subscribes to topics (``site``, ``floor:1``, ``agency:so-tu-phap``, ``counter:12``,
 ``ticket:<id>``). It first gets a snapshot, or with ``since`` exactly the events it missed (a snapshot
-when they are no longer retained). Each event is presented and encoded once, then put on the queue of
-every client whose topics it touches; a client whose queue is full has stopped reading and is dropped,
-so it never delays the others.
+when they are no longer retained). Each event is presented and encoded once and reaches every client
+whose topics it touches; a client that stopped reading is dropped, so it never delays the others.
+
+How the fan-out stays cheap (see docs/fanout-notes.md for the measurements):
+
+- Server frames are not masked, so an event's websocket frame is the same bytes for every client of a
+  subprotocol. Clients with the same site, topics and subprotocol form a group (all hall displays of a
+  floor are one group); the events of one stream read (a call-next is 2-3 events: completed, called,
+  queue) are framed once per group and handed to each client's socket in one write: one syscall per
+  client per call, no task switch, no per-client encoding.
+- That needs the socket: the endpoint gets it from :class:`qserver.ws.FanoutProtocol` (uvicorn's
+  websockets protocol plus ``write_frames``). Under another server, or when the client negotiated an
+  extension (per-message deflate makes every client's bytes different), the client gets a bounded
+  queue and a writer task instead.
+- Bounded either way: a socket that stops draining pauses writing; frames then wait in a backlog of
+  ``client_queue_frames`` and the client is dropped when it overflows.
+- Snapshots are shared: one per (site, floor), reused by every client that registers before the next
+  event is fanned out (and within ``SNAPSHOT_MAX_AGE_S``), so a thousand displays reconnecting after a
+  restart cost Redis a few state reads, not a thousand, and the server one encoded copy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from redis.asyncio import Redis
 
 from config import Site
 
 from .present import present_event, present_state
-from .protocol import SUBPROTOCOLS, encode, topics_for_event
+from .protocol import SUBPROTOCOL_MSGPACK, SUBPROTOCOLS, encode, topics_for_event
 from .settings import Settings
 
-__all__ = ["Hub", "Client", "parse_stream_id"]
+__all__ = ["Hub", "Client", "parse_stream_id", "ws_frame"]
 
 logger = logging.getLogger(__name__)
+
+#: A shared snapshot is reused this long at most (state that moves without events: notices expire, the day).
+SNAPSHOT_MAX_AGE_S = 0.5
+
+_ZERO_ID = (0, 0)
+
 
 def parse_stream_id(text: str) -> tuple[int, int]:
     """``"1732450000000-3"`` → (1732450000000, 3); raises ValueError for anything else."""
@@ -34,54 +56,153 @@ def parse_stream_id(text: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-@dataclass(eq=False)
-class Client:
-    """One websocket subscriber as the hub sees it."""
-
-    site: str
-    topics: frozenset[str]
-    subprotocol: str
-    queue: asyncio.Queue
-    device: str | None = None
-    floor: int | None = None
-    #: events up to this id were already sent (snapshot or replay); later ones only
-    sent_up_to: tuple[int, int] = (0, 0)
-    dropped: bool = False
-    connected_at: float = field(default_factory=time.time)
-    #: called once when the hub drops the client (the endpoint cancels its writer and closes)
-    on_drop: Any = None
-
-    def offer(self, item: Any) -> bool:
-        """Queue a frame; False (and the client is dropped, once) when it stopped reading."""
-        if self.dropped:
-            return False
-        try:
-            self.queue.put_nowait(item)
-            return True
-        except asyncio.QueueFull:
-            self.dropped = True
-            logger.warning("dropping a websocket client of %s (%s): it stopped reading", self.site,
-                           self.device or ",".join(sorted(self.topics)))
-            if self.on_drop is not None:
-                self.on_drop()
-            return False
+def ws_frame(payload: bytes, binary: bool) -> bytes:
+    """One whole, unmasked server frame around ``payload`` (RFC 6455 section 5.2)."""
+    first = 0x82 if binary else 0x81
+    size = len(payload)
+    if size < 126:
+        head = struct.pack("!BB", first, size)
+    elif size < 65536:
+        head = struct.pack("!BBH", first, 126, size)
+    else:
+        head = struct.pack("!BBQ", first, 127, size)
+    return head + payload
 
 
 class _Encoded:
-    """One event encoded lazily once per subprotocol, shared by every client."""
+    """One frame encoded lazily once per subprotocol (as a message, and as websocket frame bytes)."""
 
-    __slots__ = ("frame", "event_id", "_cache")
+    __slots__ = ("frame", "event_id", "_messages", "_frames")
 
     def __init__(self, frame: dict[str, Any]):
         self.frame = frame
-        self.event_id = parse_stream_id(frame["event_id"])
-        self._cache: dict[str, bytes | str] = {}
+        event_id = frame.get("event_id")
+        #: None for frames that are not stream events (heartbeat, result, pong): never skipped
+        self.event_id = parse_stream_id(event_id) if event_id else None
+        self._messages: dict[str, bytes | str] = {}
+        self._frames: dict[str, bytes] = {}
 
-    def as_(self, subprotocol: str) -> bytes | str:
-        data = self._cache.get(subprotocol)
+    def message(self, subprotocol: str) -> bytes | str:
+        data = self._messages.get(subprotocol)
         if data is None:
-            data = self._cache[subprotocol] = encode(self.frame, subprotocol)
+            data = self._messages[subprotocol] = encode(self.frame, subprotocol)
         return data
+
+    def framed(self, subprotocol: str) -> bytes:
+        data = self._frames.get(subprotocol)
+        if data is None:
+            message = self.message(subprotocol)
+            binary = subprotocol == SUBPROTOCOL_MSGPACK
+            data = self._frames[subprotocol] = ws_frame(message if binary else message.encode(), binary)
+        return data
+
+
+class Client:
+    """One websocket subscriber as the hub sees it.
+
+    With ``raw`` (a ``write_frames(bytes) -> bool`` of the socket) the hub writes frame bytes itself;
+    without it, frames go to ``queue`` for the endpoint's writer task.
+    """
+
+    __slots__ = ("site", "topics", "subprotocol", "device", "floor", "sent_up_to", "dropped", "connected_at",
+                 "on_drop", "queue", "raw", "backlog", "limit", "live", "writable", "direct", "registered_after")
+
+    def __init__(self, site: str, topics: frozenset[str], subprotocol: str, *, limit: int,
+                 device: str | None = None, floor: int | None = None,
+                 raw: Callable[[bytes], bool] | None = None):
+        self.site, self.topics, self.subprotocol, self.device, self.floor = site, topics, subprotocol, device, floor
+        #: events up to this id were already sent (snapshot or replay); later ones only
+        self.sent_up_to: tuple[int, int] = _ZERO_ID
+        #: the last event id fanned out when the client registered: its first frames must cover it
+        self.registered_after: tuple[int, int] = _ZERO_ID
+        self.dropped = False
+        self.connected_at = time.time()
+        #: called once when the hub drops the client (the endpoint closes the socket)
+        self.on_drop: Callable[[], None] | None = None
+        self.limit = limit
+        self.raw = raw
+        self.queue: asyncio.Queue | None = None if raw is not None else asyncio.Queue(limit)
+        #: raw clients: frames waiting for the first frames to go out, or for the socket to drain
+        self.backlog: list[_Encoded] = []
+        self.live = False          # raw: first frames written
+        self.writable = True       # raw: the socket is not paused
+        self.direct = False        # raw, live, writable, not dropped: write at once
+
+    # -- what the hub calls -----------------------------------------------------------------------
+    def offer(self, item: _Encoded) -> bool:
+        """Send or queue one frame; False (and the client is dropped, once) when it stopped reading."""
+        if self.dropped:
+            return False
+        if self.direct:
+            if item.event_id is None or item.event_id > self.sent_up_to:
+                self.raw(item.framed(self.subprotocol))
+            return True
+        if self.queue is not None:
+            try:
+                self.queue.put_nowait(item)
+                return True
+            except asyncio.QueueFull:
+                self.drop()
+                return False
+        self.backlog.append(item)
+        if len(self.backlog) > self.limit:
+            self.drop()
+            return False
+        return True
+
+    def offer_all(self, items: list[_Encoded]) -> None:
+        for item in items:
+            if not self.offer(item):
+                return
+
+    def drop(self) -> None:
+        if self.dropped:
+            return
+        self.dropped, self.direct, self.backlog = True, False, []
+        logger.warning("dropping a websocket client of %s (%s): it stopped reading", self.site,
+                       self.device or ",".join(sorted(self.topics)))
+        if self.on_drop is not None:
+            self.on_drop()
+
+    # -- what the endpoint and the socket call (raw clients) --------------------------------------
+    def go_live(self, first: list[_Encoded]) -> None:
+        """Write the first frames and whatever was published meanwhile (past ``sent_up_to``) in one go."""
+        self.live = True
+        self._flush(first)
+
+    def set_writable(self, writable: bool) -> None:
+        """The socket paused (its buffers are full) or resumed writing."""
+        self.writable = writable
+        if not writable:
+            self.direct = False
+        elif self.live and not self.dropped:
+            self._flush(())
+
+    def _flush(self, first) -> None:
+        sp, up_to = self.subprotocol, self.sent_up_to
+        items, self.backlog = self.backlog, []
+        parts = [item.framed(sp) for item in first]
+        parts += [item.framed(sp) for item in items if item.event_id is None or item.event_id > up_to]
+        self.direct = self.writable and not self.dropped
+        if parts:
+            self.raw(b"".join(parts))  # may pause writing at once: direct is then False again
+
+
+class _Group:
+    """Clients of one site with the same topics and subprotocol: every event reaches all of them or none."""
+
+    __slots__ = ("key", "topics", "subprotocol", "clients")
+
+    def __init__(self, key: tuple, topics: frozenset[str], subprotocol: str):
+        self.key, self.topics, self.subprotocol = key, topics, subprotocol
+        self.clients: set[Client] = set()
+
+
+class _Snapshot:
+    __slots__ = ("item", "read_at")
+
+    def __init__(self, item: _Encoded, read_at: float):
+        self.item, self.read_at = item, read_at
 
 
 class Hub:
@@ -92,9 +213,14 @@ class Hub:
         self.redis, self.sites, self.engines, self.settings = redis, sites, engines, settings
         self.metrics = metrics
         self.clients: dict[str, set[Client]] = defaultdict(set)          # site → clients
-        self._by_topic: dict[tuple[str, str], set[Client]] = defaultdict(set)
+        self._groups: dict[tuple, _Group] = {}                          # (site, topics, subprotocol) → group
+        self._by_topic: dict[tuple[str, str], set[_Group]] = defaultdict(set)
         self._tasks: list[asyncio.Task] = []
         self.last_seen: dict[str, str] = {}
+        #: site → id of the last event fanned out
+        self.published_up_to: dict[str, tuple[int, int]] = {}
+        self._snapshots: dict[tuple[str, int | None], _Snapshot] = {}
+        self._making: dict[tuple[str, int | None], asyncio.Future] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -109,52 +235,94 @@ class Hub:
         self._tasks.clear()
         for clients in self.clients.values():
             for client in list(clients):
-                client.dropped = True
+                client.dropped, client.direct = True, False
                 if client.on_drop is not None:
                     client.on_drop()
 
     # -- clients ----------------------------------------------------------------------------------
-    def new_client(self, site: str, topics: frozenset[str], subprotocol: str, device: str | None = None) -> Client:
+    def new_client(self, site: str, topics: frozenset[str], subprotocol: str, device: str | None = None,
+                   raw: Callable[[bytes], bool] | None = None) -> Client:
         floor = None
         for topic in topics:
             if topic.startswith("floor:"):
                 floor = int(topic[6:])
-        return Client(site, topics, subprotocol, asyncio.Queue(self.settings.client_queue_frames), device, floor)
+        return Client(site, topics, subprotocol, limit=self.settings.client_queue_frames, device=device,
+                      floor=floor, raw=raw)
 
     def register(self, client: Client) -> None:
+        client.registered_after = self.published_up_to.get(client.site, _ZERO_ID)
         self.clients[client.site].add(client)
-        for topic in client.topics:
-            self._by_topic[(client.site, topic)].add(client)
+        key = (client.site, client.topics, client.subprotocol)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group(key, client.topics, client.subprotocol)
+            for topic in client.topics:
+                self._by_topic[(client.site, topic)].add(group)
+        group.clients.add(client)
 
     def unregister(self, client: Client) -> None:
         self.clients[client.site].discard(client)
-        for topic in client.topics:
-            subscribers = self._by_topic.get((client.site, topic))
-            if subscribers is not None:
-                subscribers.discard(client)
-                if not subscribers:
-                    del self._by_topic[(client.site, topic)]
+        key = (client.site, client.topics, client.subprotocol)
+        group = self._groups.get(key)
+        if group is None or client not in group.clients:
+            return
+        group.clients.discard(client)
+        if not group.clients:
+            del self._groups[key]
+            for topic in group.topics:
+                groups = self._by_topic.get((client.site, topic))
+                if groups is not None:
+                    groups.discard(group)
+                    if not groups:
+                        del self._by_topic[(client.site, topic)]
 
     def client_count(self) -> int:
         return sum(len(c) for c in self.clients.values())
 
-    async def first_frames(self, client: Client, since: str | None) -> list[dict[str, Any]]:
+    async def first_frames(self, client: Client, since: str | None) -> list[_Encoded]:
         """What a new client gets before live events: the missed events, or a snapshot.
 
         Call after :meth:`register`, so nothing published meanwhile is lost; the client's
-        ``sent_up_to`` makes its writer skip live events these frames already cover.
+        ``sent_up_to`` makes the hub skip live events these frames already cover.
         """
-        site = self.sites[client.site]
         if since:
             replay = await self._replay(client, since)
             if replay is not None:
                 return replay
-        engine = self.engines[client.site]
-        state = present_state(site, await engine.state(), client.floor)
-        client.sent_up_to = parse_stream_id(state["event_id"])
-        return [{"type": "snapshot", "event_id": state["event_id"], "state": state}]
+        snapshot = await self._snapshot(client)
+        client.sent_up_to = snapshot.event_id
+        return [snapshot]
 
-    async def _replay(self, client: Client, since: str) -> list[dict[str, Any]] | None:
+    async def _snapshot(self, client: Client) -> _Encoded:
+        """A snapshot that covers every event fanned out before the client registered (so the live
+        events after it, from the client's backlog, leave no gap): the shared one when it does and
+        is young, else the one being read (or a new one), which is then shared in turn."""
+        key = (client.site, client.floor)
+        cached = self._snapshots.get(key)
+        if (cached is not None and cached.item.event_id >= client.registered_after
+                and time.monotonic() - cached.read_at <= SNAPSHOT_MAX_AGE_S):
+            return cached.item
+        for _ in range(2):
+            making = self._making.get(key)
+            if making is None:
+                making = self._making[key] = asyncio.ensure_future(self._make_snapshot(*key))
+                making.add_done_callback(lambda _f, key=key: self._making.pop(key, None))
+            made = await asyncio.shield(making)
+            if made.item.event_id >= client.registered_after:
+                return made.item
+        # events keep coming: one of its own, read after it registered
+        return (await self._make_snapshot(*key)).item
+
+    async def _make_snapshot(self, slug: str, floor: int | None) -> _Snapshot:
+        read_at = time.monotonic()
+        state = present_state(self.sites[slug], await self.engines[slug].state(), floor)
+        made = _Snapshot(_Encoded({"type": "snapshot", "event_id": state["event_id"], "state": state}), read_at)
+        current = self._snapshots.get((slug, floor))
+        if current is None or current.read_at <= read_at:
+            self._snapshots[(slug, floor)] = made
+        return made
+
+    async def _replay(self, client: Client, since: str) -> list[_Encoded] | None:
         """Events after ``since`` for the client's topics; None when they are no longer all retained."""
         try:
             since_id = parse_stream_id(since)
@@ -171,7 +339,7 @@ class Hub:
         for entry_id, fields in entries:
             frame = present_event(site, entry_id.decode(), fields[b"e"])
             if topics_for_event(frame) & client.topics:
-                frames.append(frame)
+                frames.append(_Encoded(frame))
         client.sent_up_to = parse_stream_id(entries[-1][0].decode()) if entries else since_id
         return frames
 
@@ -192,19 +360,42 @@ class Hub:
         return bool(first) and since_id >= parse_stream_id(first[0].decode())
 
     # -- fan-out ----------------------------------------------------------------------------------
-    def publish(self, site: str, frame: dict[str, Any]) -> int:
-        """Queue one presented event for every client of its topics; returns how many got it."""
-        encoded = _Encoded(frame)
-        targets: set[Client] = set()
-        for topic in topics_for_event(frame):
-            targets |= self._by_topic.get((site, topic), set())
+    def publish(self, site: str, frames: list[dict[str, Any]] | dict[str, Any]) -> int:
+        """Fan out presented events (one stream read, in order); returns how many clients got any.
+
+        Each group's share of the events is framed once; a client writing directly gets it in one
+        write, the others (not live yet, paused, or without a raw socket) frame by frame.
+        """
+        items = [_Encoded(frames)] if isinstance(frames, dict) else [_Encoded(f) for f in frames]
+        if not items:
+            return 0
+        by_group: dict[_Group, list[_Encoded]] = {}
+        by_topic = self._by_topic
+        for item in items:
+            for topic in topics_for_event(item.frame):
+                for group in by_topic.get((site, topic), ()):
+                    share = by_group.get(group)
+                    if share is None:
+                        by_group[group] = [item]
+                    elif share[-1] is not item:
+                        share.append(item)
+        if items[-1].event_id is not None:
+            self.published_up_to[site] = items[-1].event_id
         delivered = 0
-        for client in targets:
-            delivered += client.offer(encoded)
+        for group, share in by_group.items():
+            first_id, data = share[0].event_id, None
+            for client in tuple(group.clients):
+                if client.direct and (first_id is None or first_id > client.sent_up_to):
+                    if data is None:
+                        data = b"".join([item.framed(group.subprotocol) for item in share])
+                    client.raw(data)
+                else:
+                    client.offer_all(share)
+                delivered += 1
         return delivered
 
     async def _read_forever(self, slug: str) -> None:
-        """XREAD the site's stream and publish each event; back off and go on after any failure."""
+        """XREAD the site's stream and publish each read; back off and go on after any failure."""
         site = self.sites[slug]
         key = self.engines[slug].keys.events
         last_id: str | None = None
@@ -218,15 +409,16 @@ class Hub:
                 reply = await self.redis.xread({key: last_id}, block=2000, count=500)
                 delay = 0.2
                 for _stream, entries in reply or ():
+                    frames = []
                     for entry_id, fields in entries:
                         last_id = entry_id.decode()
                         try:
-                            frame = present_event(site, last_id, fields[b"e"])
+                            frames.append(present_event(site, last_id, fields[b"e"]))
                         except (KeyError, ValueError, TypeError):
                             logger.exception("skipping a malformed event %s of %s", last_id, slug)
-                            continue
-                        self.publish(slug, frame)
-                        if self.metrics is not None:
+                    self.publish(slug, frames)
+                    if self.metrics is not None:
+                        for frame in frames:
                             self.metrics.event(slug, frame)
                 self.last_seen[slug] = last_id
             except asyncio.CancelledError:
@@ -237,25 +429,24 @@ class Hub:
                 delay = min(delay * 2, 5.0)
 
     async def _heartbeat_forever(self) -> None:
-        frame = {"type": "heartbeat", "event_id": None}
         while True:
             await asyncio.sleep(self.settings.heartbeat_s)
-            frame["at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-            data = {sp: encode(frame, sp) for sp in SUBPROTOCOLS}
+            beat = _Encoded({"type": "heartbeat", "event_id": None, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             for clients in list(self.clients.values()):
                 for client in list(clients):
-                    client.offer(("raw", data[client.subprotocol]))
+                    client.offer(beat)
 
 
-def frame_bytes(item: Any, client: Client) -> bytes | str | None:
-    """What the writer sends for a queued item, or None to skip it (already covered by the snapshot)."""
-    if isinstance(item, _Encoded):
-        if item.event_id <= client.sent_up_to:
-            return None
-        return item.as_(client.subprotocol)
-    if isinstance(item, tuple) and item[0] == "raw":
-        return item[1]
-    return encode(item, client.subprotocol)
+def encoded(frame: dict[str, Any]) -> _Encoded:
+    """A frame of one client only (a command's result, a pong), ready to offer."""
+    return _Encoded(frame)
+
+
+def frame_message(item: _Encoded, client: Client) -> bytes | str | None:
+    """What a writer task sends for a queued item, or None to skip it (already covered by the first frames)."""
+    if item.event_id is not None and item.event_id <= client.sent_up_to:
+        return None
+    return item.message(client.subprotocol)
 
 
 def choose_subprotocol(offered: list[str]) -> str | None:

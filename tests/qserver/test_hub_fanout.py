@@ -1,0 +1,272 @@
+"""The hub's fast path: frames written straight to the socket by ``qserver.ws.FanoutProtocol`` (what
+``qserver run`` uses), shared snapshots, and the same behaviour as the writer-task path of test_hub."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import socket
+import time
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.frames import Frame, Opcode
+
+from qserver.hub import ws_frame
+from qserver.present import present_event
+from qserver.protocol import topics_for_event
+from qserver.ws import FanoutProtocol
+from tests.conftest import TIMEOUT, LiveApp
+from tests.qserver import test_hub
+from tests.qserver.test_hub import NOI_VU, TU_PHAP, Api, api, recv, recv_type, url  # noqa: F401 (api: fixture)
+
+pytestmark = pytest.mark.skipif(FanoutProtocol is None, reason="uvicorn without a recent websockets-sansio protocol")
+
+# Every behaviour test of test_hub that runs on the `live` app runs here again, on the fast path (the
+# `live` fixture below); the ones that build their own app have a fast-path version further down.
+for _name, _test in vars(test_hub).items():
+    if _name.startswith("test_") and set(inspect.signature(_test).parameters) <= {"live", "api"}:
+        globals()[_name] = _test
+
+
+class FanoutApp(LiveApp):
+    """The app on uvicorn with the hub's protocol class, as ``qserver run`` serves it."""
+
+    def __init__(self, *args, deflate: bool = False, **settings):
+        super().__init__(*args, **settings)
+        self.deflate = deflate
+
+    async def start(self) -> None:
+        import uvicorn
+
+        from qserver.app import create_app
+
+        self.app = create_app(self.settings, clock=self.clock)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on", timeout_graceful_shutdown=1, ws=FanoutProtocol,
+                                                    ws_per_message_deflate=self.deflate))
+        self.task = asyncio.create_task(self.server.serve())
+        deadline = time.monotonic() + TIMEOUT
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+            if time.monotonic() > deadline:
+                raise TimeoutError("uvicorn did not start")
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def live(redis_server, flushed, tmp_path, clock):
+    app = FanoutApp(redis_server.url, tmp_path, clock)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+def hub_clients(app) -> list:
+    return [client for clients in app.app.state.hub.clients.values() for client in clients]
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_ws_frame_is_what_websockets_would_send(size):
+    """A frame built once by the hub is byte for byte what websockets writes for a server frame."""
+    payload = bytes(i % 251 for i in range(size))
+    for opcode, binary in ((Opcode.TEXT, False), (Opcode.BINARY, True)):
+        assert ws_frame(payload, binary) == Frame(opcode, payload).serialize(mask=False, extensions=[])
+
+
+async def test_clients_are_written_directly(live, api):
+    """Under FanoutProtocol (deflate off, as `qserver run` serves) the hub writes frames itself, also for a
+    client that offers per-message deflate as browsers do; the events arrive in order."""
+    async with connect(url(live, "floor:0"), compression="deflate") as ws:
+        await recv(ws)
+        assert ws.protocol.extensions == []
+        [client] = hub_clients(live)
+        assert client.raw is not None and client.queue is None and client.direct
+        await api.issue(NOI_VU)
+        await api.act("12", "call-next")
+        kinds = [(await recv(ws))["type"] for _ in range(4)]
+    assert kinds == ["issued", "queue", "called", "queue"]
+
+
+async def test_a_client_with_per_message_deflate_gets_the_writer_task(redis_server, flushed, tmp_path, clock):
+    """When the server accepts per-message deflate, frames differ per client: that client goes through
+    the writer task, and still gets the same maps as a client of the fast path."""
+    app = FanoutApp(redis_server.url, tmp_path, clock, deflate=True)
+    await app.start()
+    api_ = Api(app)
+    try:
+        async with connect(url(app, "site"), compression="deflate") as deflated, \
+                connect(url(app, "site"), compression=None) as plain:
+            await recv(deflated), await recv(plain)
+            by_raw = {client.raw is not None: client for client in hub_clients(app)}
+            assert set(by_raw) == {True, False} and by_raw[False].queue is not None
+            await api_.issue(NOI_VU)
+            assert await recv_type(deflated, "issued") == await recv_type(plain, "issued")
+    finally:
+        await api_.http.aclose()
+        await app.stop()
+
+
+def _key(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq)
+
+
+async def _frames_until_pong(ws) -> list[dict]:
+    frames = []
+    while True:
+        frame = await recv(ws)
+        if frame["type"] == "pong":
+            return frames
+        if frame["type"] != "heartbeat":
+            frames.append(frame)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "writer-task"])
+async def test_clients_connecting_while_events_flow_get_each_event_once(redis_server, flushed, tmp_path, clock, fast):
+    """Sixty clients connect (sharing snapshots) while tickets are issued and called: after its snapshot
+    each gets every later event of its topics exactly once, in stream order."""
+    app = (FanoutApp if fast else LiveApp)(redis_server.url, tmp_path, clock)
+    await app.start()
+    api_ = Api(app)
+    hub, redis, site = app.app.state.hub, app.app.state.redis, app.app.state.sites["cantho"]
+    stop = asyncio.Event()
+
+    async def traffic() -> None:
+        turn = 0
+        while not stop.is_set():
+            turn += 1
+            await api_.issue(NOI_VU if turn % 2 else TU_PHAP)
+            await api_.http.post(f"{test_hub.SITE}/counters/{'12' if turn % 3 else '33'}/call-next",
+                                 headers={"Authorization": f"Bearer {api_.manager}"})
+
+    sockets = []
+    try:
+        worker = asyncio.create_task(traffic())
+        topics = ["site", "floor:0", "floor:1"]
+        for _ in range(6):
+            opened = await asyncio.gather(*(connect(url(app, topics[i % 3])).__aenter__() for i in range(10)))
+            sockets += [(topics[i % 3], ws) for i, ws in enumerate(opened)]
+            await asyncio.sleep(0.02)
+        stop.set()
+        await worker
+        last = _key((await redis.xrevrange("qs:{cantho}:events", count=1))[0][0].decode())
+        for _ in range(int(TIMEOUT * 100)):
+            if hub.published_up_to.get("cantho", (0, 0)) >= last:
+                break
+            await asyncio.sleep(0.01)
+        stream = [(entry_id.decode(), topics_for_event(present_event(site, entry_id.decode(), fields[b"e"])))
+                  for entry_id, fields in await redis.xrange("qs:{cantho}:events")]
+        for topic, ws in sockets:
+            await ws.send(json.dumps({"type": "ping"}))  # the pong comes after every event fanned out
+            frames = await _frames_until_pong(ws)
+            snapshot, events = frames[0], frames[1:]
+            assert snapshot["type"] == "snapshot"
+            ids = [f["event_id"] for f in events]
+            expected = [entry_id for entry_id, event_topics in stream
+                        if _key(entry_id) > _key(snapshot["event_id"]) and topic in event_topics]
+            assert ids == expected, f"{topic}: lost, duplicated or reordered events"
+    finally:
+        stop.set()
+        for _, ws in sockets:
+            await ws.close()
+        await api_.http.aclose()
+        await app.stop()
+
+
+async def test_a_burst_of_connections_shares_snapshots(live, api):
+    """Two hundred displays of one floor connecting at once cost a few state reads, not two hundred."""
+    engine = live.app.state.engines["cantho"]
+    reads = 0
+    state = engine.state
+
+    async def counted():
+        nonlocal reads
+        reads += 1
+        return await state()
+
+    engine.state = counted
+    await api.issue(NOI_VU)
+    opened = await asyncio.gather(*(connect(url(live, "floor:0")).__aenter__() for _ in range(200)))
+    try:
+        snapshots = [await recv(ws) for ws in opened]
+        assert {s["type"] for s in snapshots} == {"snapshot"}
+        assert len({s["event_id"] for s in snapshots}) == 1
+        assert reads <= 10, reads
+    finally:
+        await asyncio.gather(*(ws.close() for ws in opened))
+
+
+async def test_a_stuck_client_is_dropped_and_cut(redis_server, flushed, tmp_path, clock):
+    """Fast path: a client that stops reading is dropped once its socket is full and its backlog
+    overflows; its connection is then cut; a reading client gets every event."""
+    app = FanoutApp(redis_server.url, tmp_path, clock, client_queue_frames=200)
+    await app.start()
+    try:
+        loop = asyncio.get_running_loop()
+        stuck = socket.socket()
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.setblocking(False)
+        await loop.sock_connect(stuck, ("127.0.0.1", app.port))
+        await loop.sock_sendall(stuck, f"GET /ws?site=cantho&topics=site HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n"
+                                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode())
+        assert await asyncio.wait_for(loop.sock_recv(stuck, 12), TIMEOUT) == b"HTTP/1.1 101"
+        async with connect(url(app, "site"), max_size=None) as good:
+            await recv(good)
+            hub = app.app.state.hub
+            assert hub.client_count() == 2
+            text = "Thông báo: " + "ư" * 2000
+            redis = app.app.state.redis
+            received = 0
+            for burst in range(40):
+                pipe = redis.pipeline(transaction=False)
+                for i in range(50):
+                    event = {"type": "notice", "at": 1795482000000, "actor": "manager:lan",
+                             "notice": {"id": f"n{burst}-{i}", "text": text, "created_at": 1795482000000,
+                                        "expires_at": 1795482600000}}
+                    pipe.xadd("qs:{cantho}:events", {"e": json.dumps(event, ensure_ascii=False)})
+                await pipe.execute()
+                while received < (burst + 1) * 50:
+                    frame = await recv(good)
+                    received += frame["type"] == "notice"
+            for _ in range(500):
+                if hub.client_count() == 1:
+                    break
+                await asyncio.sleep(0.01)
+            assert hub.client_count() == 1, "the stuck client was not dropped"
+        # the stuck socket then gets a 1008 close frame, or is cut when even that cannot go out (after 2 s)
+        await asyncio.wait_for(_until_closed(stuck), TIMEOUT)
+        stuck.close()
+    finally:
+        await app.stop()
+
+
+async def _until_closed(sock: socket.socket) -> None:
+    """Read a socket until the peer resets it, closes it, or sends its close frame 1008."""
+    loop = asyncio.get_running_loop()
+    tail = b""
+    try:
+        while data := await loop.sock_recv(sock, 1 << 20):
+            tail = (tail + data)[-64:]
+            if b"\x03\xf0client stopped reading" in tail:
+                return
+    except ConnectionResetError:
+        pass
+
+
+async def test_two_processes_on_one_redis(redis_server, flushed, tmp_path, clock, live, api):
+    """A call made through one qserver process reaches a fast-path client of another on the same Redis."""
+    other = FanoutApp(redis_server.url, tmp_path / "b", clock)
+    await other.start()
+    try:
+        async with connect(url(other, "floor:0")) as ws:
+            await recv(ws)
+            await api.issue(NOI_VU)
+            await api.act("12", "call-next")
+            called = await recv_type(ws, "called")
+        assert called["ticket"]["number"] == "E001"
+    finally:
+        await other.stop()
