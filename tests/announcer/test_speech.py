@@ -55,10 +55,10 @@ async def test_chime_and_repeat_are_in_the_file(speaker_for, tmp_path):
     """The chime comes first and the sentence is said ``repeat`` times with a pause between."""
     chime = audio.chime()
     assert chime.rate == 22050 and 0.8 <= chime.duration_s <= 1.2
-    plain = speaker_for(Pyttsx3Engine("vi-vn-x-south"))
+    plain = speaker_for(EspeakNgEngine("vi-vn-x-south"))
     once = await plain.render(SHORT, 1, tmp_path / "once.wav")
     plain.close()
-    chimed = speaker_for(Pyttsx3Engine("vi-vn-x-south"), chime=chime, gap_s=0.5)
+    chimed = speaker_for(EspeakNgEngine("vi-vn-x-south"), chime=chime, gap_s=0.5)
     twice = await chimed.render(SHORT, 2, tmp_path / "twice.wav")
     assert twice == pytest.approx(chime.duration_s + 2 * once + 0.5, abs=0.1)  # espeak varies by a few ms
     head = audio.read_wav(tmp_path / "twice.wav").samples[:len(chime.samples)]
