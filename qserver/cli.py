@@ -13,7 +13,6 @@ import logging
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import config
 

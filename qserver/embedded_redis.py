@@ -9,7 +9,6 @@ too long for a socket, on a free loopback port) — never a fixed port — and w
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import socket
 import subprocess

@@ -20,7 +20,8 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .exceptions import InvalidField, QServerError, Unauthorized
-from .hub import Client, Hub, choose_subprotocol, encoded, frame_message
+from ._fanout import Client, encoded, frame_message
+from .hub import Hub, choose_subprotocol
 from .present import present_counter, present_ticket
 from .protocol import PAD_ACTIONS, SUBPROTOCOL_JSON, ProtocolError, decode
 
