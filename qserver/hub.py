@@ -84,10 +84,10 @@ class Hub:
     # -- clients ----------------------------------------------------------------------------------
     def new_client(self, site: str, topics: frozenset[str], subprotocol: str, device: str | None = None,
                    raw: Callable[[bytes], bool] | None = None) -> Client:
-        floor = None
-        for topic in topics:
-            if topic.startswith("floor:"):
-                floor = int(topic[6:])
+        # Only a client of exactly one floor gets that floor's part of the state (a hall display);
+        # any other mix of topics gets the whole site's state.
+        (only,) = topics if len(topics) == 1 else (None,)
+        floor = int(only[6:]) if only and only.startswith("floor:") else None
         return Client(site, topics, subprotocol, limit=self.settings.client_queue_frames, device=device,
                       floor=floor, raw=raw)
 

@@ -76,6 +76,13 @@ async def test_snapshot_first_for_the_floor(live, api):
     assert serving["33"]["number"] == "V001"
 
 
+async def test_several_floors_get_the_whole_state(live, api):
+    """A client of two floors gets both floors' counters in its snapshot, not one of them."""
+    async with connect(url(live, "floor:0,floor:1")) as ws:
+        snapshot = await recv(ws)
+    assert {c["floor"] for c in snapshot["state"]["counters"]} == {0, 1}
+
+
 async def test_calls_reach_their_floor_only(live, api):
     """A call of a floor-1 agency reaches the floor-1 client and never the ground-floor client."""
     async with connect(url(live, "floor:0")) as ground, connect(url(live, "floor:1")) as first:
