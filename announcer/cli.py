@@ -20,6 +20,7 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 
+from .bookmark import Bookmark
 from .calls import CROSS_FLOOR_POLICIES
 from .exc import AnnouncerError, ConfigurationError, UnknownFloor, UnknownSite
 from .output import DEFAULT_PLAY_COMMAND, Player, WavFolder
@@ -53,6 +54,9 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument("--cross-floor", choices=CROSS_FLOOR_POLICIES, default="ticket",
                         help="which floor speaks a call whose counter is on another floor (default: ticket)")
     parser.add_argument("--max-merge", type=int, default=3, help="most calls merged into one sentence")
+    parser.add_argument("--state-file", default=environ.get("QSERVER_ANNOUNCER_STATE"),
+                        help="remember the last spoken call here; after a restart the calls made meanwhile "
+                             "(still fresh) are spoken (QSERVER_ANNOUNCER_STATE)")
     parser.add_argument("--log-level", default=environ.get("QSERVER_LOG_LEVEL", "INFO"),
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser
@@ -106,7 +110,18 @@ async def serve(args: argparse.Namespace, site, queue: AnnouncementQueue, speake
 
     link = Link(args.url, site=site.slug, topics=[f"floor:{args.floor}"], token=args.token,
                 device=f"announcer-floor-{args.floor}", on_state=on_state)
-    announcer = Announcer(queue, speaker, output, send=link.send)
+    on_spoken = None
+    if args.state_file:
+        bookmark = Bookmark(args.state_file)
+        link.last_event_id = bookmark.load()
+        if link.last_event_id:
+            logger.info("resuming after event %s (from %s)", link.last_event_id, args.state_file)
+
+        def on_spoken(record) -> None:
+            if record.error is None:
+                bookmark.advance(record.announcement.event_ids)
+
+    announcer = Announcer(queue, speaker, output, send=link.send, on_spoken=on_spoken)
     tasks = [asyncio.create_task(link.run(announcer.on_frame), name="link"),
              asyncio.create_task(announcer.run(), name="speaker")]
     try:

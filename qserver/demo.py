@@ -68,7 +68,8 @@ def announcer_command(url: str, data_dir: Path, *, audio: bool) -> list[str] | N
         program = str(beside) if beside.exists() else None
     if program is None:
         return None
-    command = [program, "--url", url, "--site", SITE, "--floor", "0"]
+    command = [program, "--url", url, "--site", SITE, "--floor", "0",
+               "--state-file", str(data_dir / "announcer-floor-0.last")]
     if not audio:
         command += ["--wav-dir", str(data_dir / "announcements")]
     return command

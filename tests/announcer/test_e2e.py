@@ -21,14 +21,14 @@ SITE = "/api/v1/sites/cantho"
 class AnnouncerProcess:
     """``announcer --wav-dir`` for one floor, as the floor PC runs it (minus the speakers)."""
 
-    def __init__(self, server, floor: int, tmp_path: Path):
+    def __init__(self, server, floor: int, tmp_path: Path, *extra: str):
         self.floor = floor
         self.wav_dir = tmp_path / f"floor{floor}"
         self.log = tmp_path / f"announcer-floor{floor}.log"
-        with open(self.log, "wb") as log:
+        with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "announcer.cli", "--url", server.base_url, "--site", "cantho",
-                 "--floor", str(floor), "--wav-dir", str(self.wav_dir), "--log-level", "DEBUG"],
+                 "--floor", str(floor), "--wav-dir", str(self.wav_dir), "--log-level", "DEBUG", *extra],
                 stdout=log, stderr=subprocess.STDOUT)
         self.wait_for_log("connected to", what=f"floor-{floor} announcer to connect")
 
@@ -61,8 +61,8 @@ class AnnouncerProcess:
 def announcers(server, tmp_path):
     started = []
 
-    def start(floor: int) -> AnnouncerProcess:
-        process = AnnouncerProcess(server, floor, tmp_path)
+    def start(floor: int, *extra: str) -> AnnouncerProcess:
+        process = AnnouncerProcess(server, floor, tmp_path, *extra)
         started.append(process)
         return process
 
@@ -130,3 +130,18 @@ def test_calls_made_while_the_server_was_away_are_spoken_once(server, announcers
     assert Counter(first.spoken_numbers()) == Counter([before, *missed, after])
     event_ids = [e for a in announcements for e in a["event_ids"]]
     assert len(event_ids) == len(set(event_ids)) == 4
+
+
+def test_a_restarted_announcer_speaks_what_it_missed(server, announcers, tmp_path):
+    """With --state-file, calls made while the announcer itself was stopped are spoken once it is back,
+    and the call it had already spoken is not spoken again."""
+    state = str(tmp_path / "floor1.last")
+    first = announcers(1, "--state-file", state)
+    before = issue_and_call(server, "so-tu-phap", "33")
+    first.wait_for_numbers(before)
+    wait_until(lambda: Path(state).exists(), what="the bookmark")
+    first.stop()
+    missed = [issue_and_call(server, "so-tu-phap", "34"), issue_and_call(server, "so-tu-phap", "35")]
+    again = announcers(1, "--state-file", state)
+    again.wait_for_numbers(*missed)
+    assert Counter(again.spoken_numbers()) == Counter([before, *missed])  # same folder: `before` once

@@ -88,9 +88,10 @@ def test_demo_runs_the_announcer_and_stops_on_sigterm(tmp_path):
             process.kill()
             process.wait()
     args = (tmp_path / "args.txt").read_text().split()
-    assert args[:6] == ["--url", f"http://127.0.0.1:{port}", "--site", "cantho", "--floor", "0"]
+    assert args[:8] == ["--url", f"http://127.0.0.1:{port}", "--site", "cantho", "--floor", "0",
+                        "--state-file", str(tmp_path / "var" / "announcer-floor-0.last")]
     if not has_audio_device():
-        assert args[6:] == ["--wav-dir", str(tmp_path / "var" / "announcements")]
+        assert args[8:] == ["--wav-dir", str(tmp_path / "var" / "announcements")]
     assert (tmp_path / "stopped.txt").exists()
     assert not url_file.exists()  # the embedded Redis was stopped, not orphaned
 
@@ -118,6 +119,7 @@ def test_announcer_command_uses_wav_files_without_audio(monkeypatch, tmp_path, a
     monkeypatch.setenv("PATH", str(tmp_path))
     command = announcer_command("http://h:1", tmp_path / "var", audio=audio)
     assert command[1:] == ["--url", "http://h:1", "--site", "cantho", "--floor", "0",
+                           "--state-file", str(tmp_path / "var" / "announcer-floor-0.last"),
                            *([] if audio else ["--wav-dir", str(tmp_path / "var" / "announcements")])]
 
 
