@@ -33,8 +33,8 @@ from .engine import SiteEngine
 from .exceptions import InvalidField, NotFound, QServerError
 from .pages import PAGE_HEADERS, site_layout, static_url
 from .present import iso, present_ticket
-from .reports import (RATING_LABELS, AUDIT_KINDS, actor_label, audit_trail, compute, daily_svg, filter_audit,
-                      hourly_svg, ratings_svg, report_csv)
+from .audit import AUDIT_KINDS, actor_label, audit_trail, filter_audit
+from .reports import RATING_LABELS, compute, daily_svg, hourly_svg, ratings_svg, report_csv
 
 __all__ = ["routes", "console_state", "ACK_GRACE_S"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from qserver.archive import Archive, History, day_tickets
-from qserver.reports import audit_trail, compute
+from qserver.audit import audit_trail
+from qserver.reports import compute
 
 from .conftest import NOI_VU, Script, run_scripted_day
 

@@ -7,7 +7,8 @@ import datetime as dt
 import io
 
 from qserver.archive import Archive, History, events_between
-from qserver.reports import audit_trail, compute, day_bounds_ms, filter_audit, report_csv
+from qserver.audit import audit_trail, filter_audit
+from qserver.reports import compute, day_bounds_ms, report_csv
 
 from .conftest import NOI_VU, TU_PHAP, Script, run_scripted_day
 

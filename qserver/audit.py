@@ -1,0 +1,175 @@
+"""The audit trail of a day, from the site's event stream: every out-of-order call, priority skip,
+recall, no-show, transfer, move, reassignment, counter status change and notice, each with who did it.
+It replays the day's queues, so an entry that jumps numbers lists the earlier numbers it passed.
+Pure functions of the stream's events; used by the managers' pages and API."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from config import Site
+
+__all__ = ["AUDIT_KINDS", "actor_label", "audit_trail", "filter_audit"]
+
+AUDIT_KINDS = {
+    "out_of_order": "Gọi ngoài thứ tự",
+    "skip": "Gọi vượt số",
+    "recall": "Gọi lại",
+    "no_show": "Vắng mặt",
+    "transfer": "Chuyển lĩnh vực",
+    "move": "Quản lý chuyển số",
+    "reassign": "Đổi lĩnh vực của quầy",
+    "status": "Đổi trạng thái quầy",
+    "notice": "Thông báo",
+    "manager_issue": "Quản lý cấp số",
+    "day": "Sang ngày mới",
+}
+PRIORITY_NAMES = {"elderly": "người cao tuổi", "disabled": "người khuyết tật", "pregnant": "phụ nữ mang thai",
+                  "merit": "người có công"}
+STATUS_WORDS = {"open": "mở", "paused": "tạm nghỉ", "closed": "đóng"}
+ROLE_WORDS = {"officer": "cán bộ", "manager": "quản lý", "kiosk": "máy lấy số", "display": "màn hình",
+              "system": "hệ thống"}
+
+
+def actor_label(actor: str | None) -> str:
+    """``"manager:lan"`` → ``"lan (quản lý)"``; ``"system"`` → ``"hệ thống"``."""
+    if not actor:
+        return "—"
+    role, _, name = actor.partition(":")
+    word = ROLE_WORDS.get(role, role)
+    return f"{name} ({word})" if name and name != role else word
+
+
+def _numbers(tickets: list[dict[str, Any]]) -> str:
+    shown = ", ".join(t.get("number", "?") for t in tickets[:8])
+    return shown + (f" và {len(tickets) - 8} số khác" if len(tickets) > 8 else "")
+
+
+def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every out-of-order call, skip, recall, no-show, transfer, reassignment, counter status change,
+    notice and manager-issued ticket of a day, in stream order, each with a Vietnamese explanation.
+
+    The waiting queues are replayed from the events, so a call that passes over tickets issued before it
+    is found and explained (priority, or an officer's choice). Tickets sent back after a no-show are
+    not counted as passed over: their no-show entry explains them.
+    """
+    from .present import iso
+
+    def agency_name(slug: str | None) -> str:
+        agency = site.agency_by_slug.get(slug or "")
+        return agency.name if agency else (slug or "—")
+
+    waiting: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    statuses: dict[str, str] = {}
+    entries: list[dict[str, Any]] = []
+
+    def add(event_id: str, event: dict[str, Any], kind: str, detail: str, agencies: Iterable[str],
+            ticket: dict[str, Any] | None = None, **extra: Any) -> None:
+        counter = event.get("counter")
+        if isinstance(counter, dict):
+            counter = counter.get("id")
+        entries.append({
+            "event_id": event_id, "at": iso(site, event.get("at")), "kind": kind, "label": AUDIT_KINDS[kind],
+            "ticket": ticket.get("number") if ticket else None, "ticket_id": ticket.get("id") if ticket else None,
+            "agency": ticket.get("agency") if ticket else None,
+            "counter": None if counter is None else str(counter),
+            "actor": event.get("actor") or None, "actor_label": actor_label(event.get("actor")),
+            "detail": detail, "agencies": sorted(set(a for a in agencies if a)), **extra,
+        })
+
+    for event_id, event in events:
+        kind = event.get("type")
+        ticket = event.get("ticket") if isinstance(event.get("ticket"), dict) else None
+        counter = event.get("counter")
+        if kind == "issued" and ticket:
+            waiting[ticket["agency"]][ticket["id"]] = ticket
+            if (event.get("actor") or "").startswith("manager"):
+                priority = PRIORITY_NAMES.get(ticket.get("priority") or "", "")
+                add(event_id, event, "manager_issue",
+                    f"Cấp số {ticket['number']} cho {agency_name(ticket['agency'])}"
+                    + (f", ưu tiên {priority}" if priority else ""), [ticket["agency"]], ticket)
+        elif kind == "called" and ticket:
+            if event.get("recall"):
+                add(event_id, event, "recall", f"Quầy {counter} gọi lại số {ticket['number']} "
+                    f"(lần {ticket.get('recalls') or 1})", [ticket["agency"]], ticket)
+                continue
+            queue = waiting[ticket["agency"]]
+            queue.pop(ticket["id"], None)
+            order = lambda t: (t.get("seq") or 0, t.get("issued_at") or 0)  # noqa: E731
+            passed = sorted((t for t in queue.values() if order(t) < order(ticket) and not t.get("returned")),
+                            key=order)
+            if event.get("out_of_order"):
+                detail = f"Quầy {counter} gọi đích danh số {ticket['number']}"
+                detail += (f", vượt qua {len(passed)} số lấy trước đang chờ: {_numbers(passed)}" if passed
+                           else " (không có số nào lấy trước đang chờ)")
+                add(event_id, event, "out_of_order", detail, [ticket["agency"]], ticket,
+                    skipped=[t.get("number") for t in passed])
+            elif passed:
+                priority = PRIORITY_NAMES.get(ticket.get("priority") or "")
+                reason = f"ưu tiên {priority}" if priority else "theo thứ tự của hệ thống"
+                add(event_id, event, "skip", f"Quầy {counter} gọi số {ticket['number']} trước {len(passed)} số "
+                    f"lấy trước đang chờ ({_numbers(passed)}): {reason}", [ticket["agency"]], ticket,
+                    skipped=[t.get("number") for t in passed])
+        elif kind == "no_show" and ticket:
+            if event.get("returned"):
+                waiting[ticket["agency"]][ticket["id"]] = ticket
+                detail = (f"Số {ticket['number']} không đến quầy {counter}; được xếp lại hàng chờ "
+                          f"sau {site.no_show_return_after} số kế tiếp (một lần)")
+            else:
+                detail = f"Số {ticket['number']} không đến quầy {counter}; kết thúc lượt"
+            add(event_id, event, "no_show", detail, [ticket["agency"]], ticket)
+        elif kind == "transferred" and ticket:
+            source, target = event.get("from_agency"), event.get("agency") or ticket["agency"]
+            waiting[source or ""].pop(ticket["id"], None)
+            waiting[target][ticket["id"]] = ticket
+            if counter is not None:
+                add(event_id, event, "transfer", f"Quầy {counter} chuyển số {ticket['number']} từ "
+                    f"{agency_name(source)} sang {agency_name(target)} (giữ thứ tự theo giờ lấy số)",
+                    [source, target], ticket, from_agency=source)
+            else:
+                add(event_id, event, "move", f"Chuyển số {ticket['number']} đang chờ từ {agency_name(source)} "
+                    f"sang {agency_name(target)} (giữ thứ tự theo giờ lấy số)", [source, target], ticket,
+                    from_agency=source)
+        elif kind == "counter" and isinstance(counter, dict):
+            now = list(counter.get("agencies") or [])
+            if "previous" in event:
+                before = event["previous"] if isinstance(event["previous"], list) else []
+                add(event_id, event, "reassign", f"Quầy {counter['id']} phục vụ: "
+                    f"{', '.join(agency_name(a) for a in now)} (trước đó: "
+                    f"{', '.join(agency_name(a) for a in before) or 'không có'})", [*before, *now],
+                    previous=before, agencies_now=now)
+            else:
+                status = counter.get("status", "open")
+                before = statuses.get(counter["id"])
+                if before == "paused" and status == "open":
+                    what = "tiếp tục làm việc"
+                else:
+                    what = STATUS_WORDS.get(status, status)
+                reason = f" — lý do: {counter['reason']}" if counter.get("reason") else ""
+                add(event_id, event, "status", f"Quầy {counter['id']}: {what}{reason}", now, status=status)
+            statuses[counter["id"]] = counter.get("status", "open")
+        elif kind == "notice" and isinstance(event.get("notice"), dict):
+            notice = event["notice"]
+            floor = notice.get("floor")
+            where = "mọi tầng" if floor is None else (
+                site.floor_by_number[floor].name if floor in site.floor_by_number else f"tầng {floor}")
+            add(event_id, event, "notice", f"Thông báo ({where}): {notice.get('text', '')}",
+                [a.slug for a in site.agencies if floor is None or a.floor == floor])
+        elif kind == "day":
+            if event.get("expired"):
+                waiting.clear()
+            add(event_id, event, "day", f"Bắt đầu ngày {event.get('day')}; {event.get('expired') or 0} số "
+                "chưa được gọi của ngày trước đã hết hạn", [a.slug for a in site.agencies])
+    return entries
+
+
+def filter_audit(entries: list[dict[str, Any]], *, counter: str | None = None,
+                 agency: str | None = None, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Entries of one counter and/or touching one agency and/or of some kinds."""
+    wanted = set(kinds) if kinds else None
+    return [e for e in entries
+            if (counter is None or e["counter"] == counter)
+            and (agency is None or agency in e["agencies"])
+            and (wanted is None or e["kind"] in wanted)]
