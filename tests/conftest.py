@@ -153,6 +153,10 @@ class LiveApp:
         self.server = None
         self.task = None
 
+    def uvicorn_options(self) -> dict:
+        """uvicorn's defaults (the hub's fallback path); FanoutApp in test_hub_fanout.py adds its protocol."""
+        return {}
+
     async def start(self) -> None:
         import uvicorn
 
@@ -160,7 +164,8 @@ class LiveApp:
 
         self.app = create_app(self.settings, clock=self.clock)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on", timeout_graceful_shutdown=1))
+                                                    lifespan="on", timeout_graceful_shutdown=1,
+                                                    **self.uvicorn_options()))
         self.task = asyncio.create_task(self.server.serve())
         deadline = time.monotonic() + TIMEOUT
         while not self.server.started:

@@ -7,7 +7,6 @@ import asyncio
 import inspect
 import json
 import socket
-import time
 
 import pytest
 from websockets.asyncio.client import connect
@@ -37,23 +36,8 @@ class FanoutApp(LiveApp):
         super().__init__(*args, **settings)
         self.deflate = deflate
 
-    async def start(self) -> None:
-        import uvicorn
-
-        from qserver.app import create_app
-
-        self.app = create_app(self.settings, clock=self.clock)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on", timeout_graceful_shutdown=1, ws=FanoutProtocol,
-                                                    ws_per_message_deflate=self.deflate))
-        self.task = asyncio.create_task(self.server.serve())
-        deadline = time.monotonic() + TIMEOUT
-        while not self.server.started:
-            if self.task.done():
-                self.task.result()
-            if time.monotonic() > deadline:
-                raise TimeoutError("uvicorn did not start")
-            await asyncio.sleep(0.01)
+    def uvicorn_options(self) -> dict:
+        return {"ws": FanoutProtocol, "ws_per_message_deflate": self.deflate}
 
 
 @pytest.fixture
