@@ -75,5 +75,9 @@ def test_sigterm_stops_server_and_embedded_redis(tmp_path):
             assert time.monotonic() - started < 5
         assert not (tmp_path / "var" / "redis.url").exists(), "the embedded Redis was not stopped"
     finally:
-        if process.poll() is None:
-            process.kill()
+        if process.poll() is None:  # a failed assertion: stop it the polite way, so its Redis stops too
+            process.terminate()
+            try:
+                process.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
