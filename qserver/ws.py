@@ -19,6 +19,7 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .api import idem_key
 from .exceptions import InvalidField, QServerError, Unauthorized
 from ._fanout import Client, encoded, frame_message
 from .hub import Hub, choose_subprotocol
@@ -201,21 +202,11 @@ async def _command(engine, grant, frame: dict[str, Any]) -> dict[str, Any]:
             raise Unauthorized("Cần mã truy cập của quầy. / A counter token is required for commands.")
         if not isinstance(counter, str) or action not in PAD_ACTIONS:
             raise InvalidField(f"'counter' must be a string and 'action' one of {', '.join(PAD_ACTIONS)}")
-        if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 100):
-            raise InvalidField("'key' must be a string of 1-100 characters")
         engine.counter(counter)
         grant.require(engine.site.slug, "officer", "manager", counter=counter)
-        idem, actor = (f"{counter}:{key}" if key else ""), grant.actor()
-        if action == "call-next":
-            answer = await engine.call_next(counter, actor=actor, idem=idem)
-        elif action == "recall":
-            answer = await engine.recall(counter, actor=actor, idem=idem)
-        elif action == "no-show":
-            answer = await engine.no_show(counter, actor=actor, idem=idem)
-        elif action == "complete":
-            answer = await engine.complete(counter, actor=actor, idem=idem)
-        else:
-            answer = await engine.set_status(counter, action, actor=actor, idem=idem)
+        key_field = idem_key(frame)  # the same rule as the HTTP API's {"key"}
+        answer = await engine.counter_action(counter, action, actor=grant.actor(),
+                                             idem=f"{counter}:{key_field}" if key_field else "")
         result.update(ok=True, status=answer["status"], ticket=None)
         if answer.get("ticket"):
             result["ticket"] = present_ticket(engine.site, answer["ticket"])
