@@ -101,6 +101,10 @@ def _unknown_site(request: Request) -> Response:
     return _not_found(request, f"Không có trung tâm “{slug}”.", f"Unknown site '{slug}'.")
 
 
+def _unknown_counter(request: Request, counter_id: str) -> Response:
+    return _not_found(request, f"Không có quầy số “{counter_id}”.", f"No counter '{counter_id}' at this site.")
+
+
 async def hall_display(request: Request) -> Response:
     """``/d/{site}/floor/{n}``: the floor's last calls, waiting counts, clock and notices."""
     site = _site(request)
@@ -125,7 +129,7 @@ async def counter_display(request: Request) -> Response:
         return _unknown_site(request)
     counter_id = request.path_params["id"]
     if counter_id not in site.counter_by_id:
-        return _not_found(request, f"Không có quầy số “{counter_id}”.", f"No counter '{counter_id}' at this site.")
+        return _unknown_counter(request, counter_id)
     device = request.query_params.get("device") or f"counter-{counter_id}-display"
     return _page(request, "counter.html", site, page="counter", counter=counter_id, device=device)
 
@@ -145,7 +149,7 @@ async def officer_pad(request: Request) -> Response:
         return _unknown_site(request)
     counter_id = request.path_params["id"]
     if counter_id not in site.counter_by_id:
-        return _not_found(request, f"Không có quầy số “{counter_id}”.", f"No counter '{counter_id}' at this site.")
+        return _unknown_counter(request, counter_id)
     return _page(request, "officer.html", site, page="officer", counter=counter_id)
 
 
