@@ -322,8 +322,8 @@ class SiteEngine:
             if counter.get("status") == "open":
                 for slug in counter.get("agencies") or []:
                     serving[slug] = serving.get(slug, 0) + 1
-        medians = {key.decode(): statistics.median(json.loads(value)) / 1000 for key, value in recent.items()
-                   if json.loads(value)}
+        durations = {key.decode(): json.loads(value) for key, value in recent.items()}
+        medians = {slug: statistics.median(ms) / 1000 for slug, ms in durations.items() if ms}
         factors = {slug: (medians.get(slug, DEFAULT_SERVICE_S), serving.get(slug, 0)) for slug in self._slugs}
         self._wait_cache = (now + WAIT_CACHE_S, factors)
         return factors
