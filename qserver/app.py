@@ -25,7 +25,9 @@ from .clock import Clock, SystemClock
 from .engine import SiteEngine
 from .exceptions import QServerError, Unavailable
 from .hub import Hub
+from .manager import routes as manager_routes
 from .metrics import Metrics
+from .pages import routes as page_routes
 from .settings import Settings
 from .ws import routes as ws_routes
 
@@ -35,24 +37,6 @@ logger = logging.getLogger(__name__)
 
 #: Connections one process keeps to Redis at most (the hub's stream readers hold one each).
 REDIS_CONNECTIONS = 64
-
-
-def _page_routes() -> list:
-    """The display pages, when the ``displays`` part is installed."""
-    try:
-        from .pages import routes
-    except ImportError:  # pragma: no cover - a deployment without pages
-        return []
-    return list(routes)
-
-
-def _extra_routes() -> list:
-    """The managers' console and reports, when present."""
-    try:
-        from .manager import routes
-    except ImportError:  # pragma: no cover
-        return []
-    return list(routes)
 
 
 def connect_redis(url: str) -> Redis:
@@ -120,7 +104,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
             if own_redis:
                 await client.aclose()
 
-    app = Starlette(routes=[*api_routes, *ws_routes, *_page_routes(), *_extra_routes()], lifespan=lifespan,
+    app = Starlette(routes=[*api_routes, *ws_routes, *page_routes, *manager_routes], lifespan=lifespan,
                     exception_handlers={QServerError: _error, RedisError: _error, ConnectionError: _error})
     app.state.sites = sites
     app.state.settings = settings
