@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 #: A shared snapshot is reused this long at most (state that moves without events: notices expire, the day).
 SNAPSHOT_MAX_AGE_S = 0.5
+#: How long stopping the hub waits for its reader and heartbeat tasks.
+STOP_TIMEOUT_S = 2.0
 
 class Hub:
     """Fans out each site's stream to the websocket clients of this process."""
@@ -73,7 +75,11 @@ class Hub:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Bounded: a task stuck in a Redis call that ignores cancellation (seen right after a Redis
+        # restart) must not hold up the server's shutdown.
+        _done, stuck = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+        for task in stuck:
+            logger.warning("hub task %s did not stop within %.0f s; leaving it", task.get_name(), STOP_TIMEOUT_S)
         self._tasks.clear()
         for clients in self.clients.values():
             for client in list(clients):
