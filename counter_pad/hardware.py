@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 EdgeHandler = Callable[[str, bool, float], None]
 
 # Sounds and lights, (on_s, off_s, n). Refusal: two short beeps. Dropped press: one long beep.
+# A press of a button whose command is still on its way: one short blip ("heard, already coming").
 REFUSAL_BEEP = (0.1, 0.1, 2)
+PENDING_BEEP = (0.05, 0.05, 1)
 DROPPED_BEEP = (0.6, 0.1, 1)
 OFFLINE_BLINK = (0.5, 0.5)
 ALARM_BLINK = (0.1, 0.1)
@@ -140,6 +142,10 @@ class PadHardware:
     def refuse(self) -> None:
         """The server refused the press (nothing waiting, paused ...): two short beeps."""
         self._beep(REFUSAL_BEEP)
+
+    def already_pending(self) -> None:
+        """The button was pressed again while its command is on its way: one short blip."""
+        self._beep(PENDING_BEEP)
 
     def _beep(self, pattern: tuple[float, float, int]) -> None:
         if self.buzzer is None:

@@ -108,6 +108,7 @@ class Pad:
         cmd = self.queue.press(button, action, at)
         if cmd is None:
             logger.info("%s (%s) pressed while its command is pending: acts once", button, BUTTONS[button])
+            self.hardware.already_pending()  # never silent: the officer hears the press was taken
             return
         logger.info("%s pressed: %s, key %s%s", button, action, cmd.key,
                     "" if self.link.connected.is_set() else " (offline: queued)")

@@ -1,6 +1,7 @@
 /* Officer pad of one counter: call next, recall, no-show, complete, transfer, pause/resume.
- * Every press carries a fresh idempotency key and the buttons stay locked until the answer comes,
- * so a double click acts once and a retried request is harmless. */
+ * Every press carries a fresh idempotency key, so a retried request is harmless. One request is in
+ * flight at a time; a press meanwhile is never dropped: the same button again is the same press (a
+ * double click acts once, and the pad says so), another button waits its turn and runs in order. */
 (function () {
   "use strict";
   var COUNTER = String(QS.boot.counter);
@@ -9,7 +10,9 @@
                         merit: "Người có công"};
   var STATUS_NAMES = {open: "Đang mở", paused: "Tạm nghỉ", closed: "Quầy đóng"};
   var token = QS.token("officer");
-  var busy = false;
+  var busy = null;      // the action in flight, or null
+  var waiting = [];     // presses made while busy: [{action, extra}], carried out in order
+  var MAX_WAITING = 3;
   var follower = null;
   var state = QS.emptyState();
 
@@ -127,10 +130,13 @@
     "resume": function () { return "Quầy đã mở lại."; }
   };
 
-  function setBusy(value) {
-    busy = value;
-    QS.$$("#pad-buttons .btn").forEach(function (btn) { btn.disabled = value; });
-    document.body.setAttribute("data-busy", value ? "1" : "0");
+  var ACTION_NAMES = {"call-next": "Gọi tiếp", "recall": "Gọi lại", "no-show": "Vắng mặt", "complete": "Hoàn thành",
+                      "transfer": "Chuyển", "pause": "Tạm nghỉ", "resume": "Tiếp tục"};
+
+  function setBusy(action) {
+    busy = action;
+    document.body.setAttribute("data-busy", action ? "1" : "0");
+    document.body.setAttribute("data-queued", String(waiting.length));
   }
 
   /** Apply an answer locally at once (the websocket confirms it a moment later). */
@@ -148,30 +154,56 @@
     else if (action === "resume") here.status = "open";
   }
 
+  /** A press: sent now, or (while another request is in flight) merged with the same press or queued. */
   function act(action, extra) {
-    if (busy || !token) return;
-    setBusy(true);
-    var body = Object.assign({key: QS.newKey()}, extra || {});
-    say("info", "Đang xử lý…");
-    QS.api("POST", "counters/" + encodeURIComponent(COUNTER) + "/" + action, {token: token, json: body}).then(function (res) {
-      setBusy(false);
-      if (res.status === 401) {
-        token = null;
-        QS.saveToken("officer", null);
-        showLogin("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.");
-        return;
-      }
-      if (!res.ok) { say("error", QS.errorText(res)); return; }
-      applyAnswer(action, res);
-      render();
-      if (action === "call-next") {
-        if (res.status === 204 || !res.body) say("info", "Không còn công dân nào đang chờ.");
-        else say("ok", "Đã gọi số " + res.body.number + ". Mời công dân đến quầy.");
+    if (!token) return;
+    if (busy) {
+      var last = waiting.length ? waiting[waiting.length - 1].action : busy;
+      if (last === action && action !== "transfer") {
+        say("info", "Đang xử lý “" + ACTION_NAMES[action] + "” — bấm một lần là đủ.");
+      } else if (waiting.length >= MAX_WAITING) {
+        say("error", "Đang chờ xử lý " + waiting.length + " thao tác; “" + ACTION_NAMES[action] +
+            "” chưa được nhận, vui lòng bấm lại sau.");
       } else {
-        var ticket = res.body && res.body.number ? res.body : {number: "", agency: extra && extra.agency};
-        say("ok", DONE_TEXT[action](ticket));
+        waiting.push({action: action, extra: extra});
+        setBusy(busy);
+        say("info", "Đã nhận “" + ACTION_NAMES[action] + "”: sẽ làm ngay sau “" + ACTION_NAMES[busy] + "”.");
       }
+      return;
+    }
+    send(action, extra);
+  }
+
+  function send(action, extra) {
+    setBusy(action);
+    var body = Object.assign({key: QS.newKey()}, extra || {});
+    say("info", "Đang xử lý “" + ACTION_NAMES[action] + "”…");
+    QS.api("POST", "counters/" + encodeURIComponent(COUNTER) + "/" + action, {token: token, json: body}).then(function (res) {
+      answered(action, extra, res);
+      var next = waiting.shift();
+      if (next && token) send(next.action, next.extra);
+      else { waiting = []; setBusy(null); }
     });
+  }
+
+  function answered(action, extra, res) {
+    if (res.status === 401) {
+      token = null;
+      waiting = [];
+      QS.saveToken("officer", null);
+      showLogin("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.");
+      return;
+    }
+    if (!res.ok) { say("error", QS.errorText(res)); return; }
+    applyAnswer(action, res);
+    render();
+    if (action === "call-next") {
+      if (res.status === 204 || !res.body) say("info", "Không còn công dân nào đang chờ.");
+      else say("ok", "Đã gọi số " + res.body.number + ". Mời công dân đến quầy.");
+    } else {
+      var ticket = res.body && res.body.number ? res.body : {number: "", agency: extra && extra.agency};
+      say("ok", DONE_TEXT[action](ticket));
+    }
   }
 
   function press(action) {

@@ -132,6 +132,21 @@ async def test_second_press_while_in_flight_acts_once(mock_factory):
         assert (await env.link.next_sent())["key"] != cmd["key"]
 
 
+async def test_a_press_while_pending_is_heard_and_others_run_in_order(mock_factory):
+    """Pressed again while its command is on its way: one short blip, no second command; another
+    button pressed meanwhile is carried out after it, in press order."""
+    async with running_pad(mock_factory, buttons={"repeat_guard_s": 0.0}) as env:
+        env.press("call_next")
+        first = await env.link.next_sent()
+        env.press("call_next")
+        await wait_for(lambda: env.buzzer_states() == [True, False], what="the short blip")
+        env.press("complete")
+        await env.link.deliver(result(first, ticket=ticket()))
+        second = await env.link.next_sent()
+        assert second["action"] == "complete"
+        assert [c["action"] for c in env.link.commands()] == ["call-next", "complete"]
+
+
 async def test_offline_press_is_sent_once_with_its_key_when_the_link_returns(mock_factory):
     """Pressed while down: queued, sent on reconnect within the grace, never again after its result."""
     async with running_pad(mock_factory, online=False) as env:

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from qserver.clock import FakeClock
-from tests.conftest import TIMEOUT, LiveApp
+from tests.conftest import TIMEOUT, LiveApp, wait_until
 
 from .conftest import Pages
 
@@ -209,6 +209,30 @@ def test_officer_pad_drives_the_engine(server, pages):
         expect(page.locator("#pad-message")).to_have_text(f"Đã hoàn thành số {tickets[2]['number']}.")
     page.click("[data-action='call-next']")
     expect(page.locator("#pad-message")).to_have_text("Không còn công dân nào đang chờ.")
+
+
+def test_officer_pad_queues_a_press_made_while_busy(server, pages):
+    """A key pressed while the previous request is still in flight is not dropped: the pad says it
+    waits its turn and carries it out right after, in order."""
+    kiosk = server.token("kiosk")
+    first = issue(server, "so-giao-duc-dao-tao", kiosk)
+    page = pages.open(f"/o/cantho/counter/30?token={server.token('officer', counters=['30'])}")
+    expect(page.locator("#queues [data-agency='so-giao-duc-dao-tao'] b")).to_have_text("1")
+    held = []
+    page.route("**/counters/30/call-next", lambda route: held.append(route))  # its answer is held back
+    page.keyboard.press("Enter")
+    wait_until(lambda: held or page.wait_for_timeout(20), what="the held call-next request")
+    page.keyboard.press("Enter")  # the same press again: one call, and the pad says so
+    expect(page.locator("#pad-message")).to_contain_text("bấm một lần là đủ")
+    page.keyboard.press("h")  # Hoàn thành while call-next is in flight: queued, not dropped
+    expect(page.locator("body")).to_have_attribute("data-queued", "1")
+    expect(page.locator("#pad-message")).to_contain_text("Đã nhận “Hoàn thành”")
+    held[0].continue_()
+    expect(page.locator("#pad-message")).to_have_text(f"Đã hoàn thành số {first['number']}.")
+    expect(page.locator("body")).to_have_attribute("data-busy", "0")
+    page.unroute("**/counters/30/call-next")
+    done = ticket(server, first["id"])
+    assert done["status"] == "done" and done["counter"] == "30"
 
 
 def test_officer_pad_login(server, pages):
