@@ -7,14 +7,11 @@ import logging
 import os
 from pathlib import Path
 
+from qserver.protocol import parse_stream_id
+
 __all__ = ["Bookmark"]
 
 logger = logging.getLogger(__name__)
-
-
-def _order(event_id: str) -> tuple[int, int]:
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 class Bookmark:
@@ -27,7 +24,7 @@ class Bookmark:
     def load(self) -> str | None:
         try:
             text = self.path.read_text().strip()
-            _order(text)
+            parse_stream_id(text)
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
@@ -38,11 +35,11 @@ class Bookmark:
 
     def advance(self, event_ids) -> None:
         """Remember the newest of ``event_ids`` (stream ids only) if it is newer than the stored one."""
-        ids = [e for e in event_ids if e and e[0].isdigit() and "-" in e]
+        ids = [e for e in event_ids if _is_event_id(e)]
         if not ids:
             return
-        newest = max(ids, key=_order)
-        if self._current is not None and _order(newest) <= _order(self._current):
+        newest = max(ids, key=parse_stream_id)
+        if self._current is not None and parse_stream_id(newest) <= parse_stream_id(self._current):
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,3 +49,12 @@ class Bookmark:
             self._current = newest
         except OSError as exc:  # a read-only disk must not silence the hall
             logger.warning("cannot write the bookmark %s: %s", self.path, exc)
+
+
+def _is_event_id(text: str | None) -> bool:
+    try:
+        parse_stream_id(text or "")
+    except ValueError:
+        return False
+    return True
+

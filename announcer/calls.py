@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qserver.protocol import parse_stream_id
+
 __all__ = ["CROSS_FLOOR_POLICIES", "Call", "announcing_floors", "call_from_frame", "event_order", "parse_time"]
 
 logger = logging.getLogger(__name__)
@@ -105,9 +107,8 @@ def announcing_floors(call: Call, cross_floor: str = "ticket") -> frozenset[int]
 
 
 def event_order(event_id: str) -> tuple[int, int]:
-    """Sort key of a Redis stream id ("1732435262000-3" → (1732435262000, 3)); bad ids sort first."""
-    millis, _, seq = event_id.partition("-")
+    """Sort key of an event id ("1732435262000-3" → (1732435262000, 3)); bad ids sort first."""
     try:
-        return int(millis), int(seq or 0)
+        return parse_stream_id(event_id)
     except ValueError:
         return (-1, -1)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .calls import event_order, parse_time
+from .calls import event_order
 from .exc import SpeechError
 from .queue import Announcement, AnnouncementQueue
 
@@ -26,9 +26,6 @@ __all__ = ["Announcer", "Output", "Spoken"]
 logger = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-#: Event ids made up for calls found in a snapshot: they are never acknowledged (not stream ids).
-SNAPSHOT_PREFIX = "snapshot:"
 
 
 class Output(Protocol):
@@ -96,14 +93,9 @@ class Announcer:
         for call in reversed(calls if isinstance(calls, list) else []):  # newest first → oldest first
             if not isinstance(call, dict):
                 continue
-            event_id = call.get("event_id")
-            if isinstance(event_id, str):
-                newer = event_order(event_id) > last
-            else:  # call entries carry no event id: compare their time with the stream id's
-                at = parse_time(call.get("at"))
-                newer = at is not None and at * 1000 > last[0]
-                event_id = f"{SNAPSHOT_PREFIX}{call.get('ticket')}:{call.get('at')}"
-            if newer and self.queue.offer({**call, "type": "called", "event_id": event_id}):
+            event_id = call.get("event_id")  # every call entry carries its call's event id
+            if (isinstance(event_id, str) and event_order(event_id) > last
+                    and self.queue.offer({**call, "type": "called", "event_id": event_id})):
                 self._wake.set()
 
     # -- output ------------------------------------------------------------------------------------
@@ -158,7 +150,7 @@ class Announcer:
 
     # -- acks --------------------------------------------------------------------------------------
     async def _ack(self, event_ids: tuple[str, ...]) -> None:
-        self._pending_acks.extend(e for e in event_ids if e and not e.startswith(SNAPSHOT_PREFIX))
+        self._pending_acks.extend(e for e in event_ids if e)
         await self._flush_acks()
 
     async def _flush_acks(self) -> None:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from redis.asyncio import Redis
 
 from .exceptions import Forbidden, InvalidField, Unauthorized
-from .keys import token_key, user_key, users_index_key
+from .engine.keys import token_key, user_key, users_index_key
 
 __all__ = ["Grant", "ROLES", "Auth", "new_token"]
 

@@ -8,36 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import datetime as dt
 import logging
-import signal
 import sys
-from collections.abc import Iterator
 
 import config
 
-from .embedded_redis import EmbeddedRedis, running_url
+from .connection import redis_url_for
 from .exceptions import QServerError
 from .settings import Settings, SettingsError
 
-__all__ = ["main", "redis_url_for"]
+__all__ = ["main", "build_parser"]
 
 logger = logging.getLogger("qserver")
-
-
-@contextlib.contextmanager
-def redis_url_for(settings: Settings) -> Iterator[str]:
-    """The Redis to use: the configured URL, the embedded one already running for the data directory,
-    or a private one started for the duration of the block."""
-    if settings.redis_url:
-        yield settings.redis_url
-        return
-    url = running_url(settings.data_dir)
-    if url:
-        yield url
-        return
-    with EmbeddedRedis(settings.data_dir, settings.redis_server) as url:
-        yield url
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -48,53 +31,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _uvicorn_server_class():
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """uvicorn re-raises SIGTERM after its shutdown, which would kill the process before the
-        embedded Redis is stopped: handle the signals without re-raising."""
-
-        @contextlib.contextmanager
-        def capture_signals(self):
-            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
-
-    return Server
-
-
-def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
-    """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set."""
-    import uvicorn
-
-    from .app import create_app
-    from .ws import FanoutProtocol
-
-    _Server = _uvicorn_server_class()
-    sites = config.load_sites(*settings.config)
-    with redis_url_for(settings) as url:
-        settings = settings.with_(redis_url=url)
-        app = create_app(settings, clock=clock, sites=sites)
-        server = _Server(uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on",
-            timeout_graceful_shutdown=3, ws_ping_interval=20, ws_ping_timeout=20, access_log=False,
-            # The hub writes each event's frame bytes to every socket itself (qserver/ws.py, hub.py).
-            # Per-message deflate would make them differ per socket, and costs ~50 KiB and a
-            # compression per frame for every browser (they all offer it): off.
-            ws=FanoutProtocol or "auto", ws_per_message_deflate=False))
-        if before_serving is not None:
-            before_serving(settings, server)
-        server.run()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     logger.info("qserver on http://%s:%s (sites: %s)", settings.host, settings.port,
                 ", ".join(config.load_sites(*settings.config)))
+    from .server import serve
+
     serve(settings)
     return 0
 
@@ -179,13 +121,57 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def _optional(module: str, function: str):
-    """A command that lives in a module of its own (demo, simulate, stats)."""
-    def run(args: argparse.Namespace) -> int:
-        import importlib
+async def stats_report(args: argparse.Namespace, *, clock=None) -> str | bytes:
+    """What ``qserver stats`` prints: a text table, or the CSV bytes with ``--csv`` (``clock`` for tests).
+    Past days come from the archive (archived first, when Redis still holds them)."""
+    from redis.asyncio import Redis
 
-        return importlib.import_module(f"qserver.{module}").__getattribute__(function)(args)
-    return run
+    from .clock import SystemClock
+    from .engine import SiteEngine
+    from .managers.archive import Archive, History
+    from .managers.reports import compute, format_table, report_csv
+
+    settings = _settings(args)
+    sites = config.load_sites(*settings.config)
+    if args.site not in sites:
+        raise SystemExit(f"error: site '{args.site}' is not configured (known: {', '.join(sites)})")
+    with redis_url_for(settings) as url:
+        client = Redis.from_url(url)
+        try:
+            engine = SiteEngine(client, sites[args.site], clock or SystemClock(), secret=b"unused-by-reports")
+            history = History(engine, Archive(settings.data_dir / "archive.sqlite"))
+            try:
+                day = dt.date.fromisoformat(args.date) if args.date else history.today()
+            except ValueError:
+                raise SystemExit(f"error: --date {args.date!r} is not a date like 2026-11-24") from None
+            report = compute(engine.site, await history.tickets(day, day), day, day)
+        finally:
+            await client.aclose()
+    return report_csv(report) if args.csv else format_table(report)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """``qserver stats [--site] [--date] [--csv]``: a day's report."""
+    text_or_bytes = asyncio.run(stats_report(args))
+    if isinstance(text_or_bytes, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text_or_bytes)
+        sys.stdout.buffer.flush()
+    else:
+        print(text_or_bytes)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .simulation.demo import cmd_demo as demo
+
+    return demo(args)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulation.command import cmd_simulate as simulate
+
+    return simulate(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-announcer", action="store_true", help="do not start the floor-0 announcer")
     p.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
-    p.set_defaults(func=_optional("demo", "cmd_demo"))
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("check-config", help="validate site files and explain every error")
     p.add_argument("files", nargs="+")
@@ -244,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="YYYY-MM-DD (default: today)")
     p.add_argument("--csv", action="store_true")
     p.add_argument("--config", action="append", metavar="FILE_OR_DIR")
-    p.set_defaults(func=_optional("reports", "cmd_stats"))
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("simulate", help="drive a running server over the public API")
     p.add_argument("--url", default="http://127.0.0.1:8000")
@@ -254,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=30.0, help="seconds")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--manager-token", help="(default: created through the data directory's Redis)")
-    p.set_defaults(func=_optional("simulate", "cmd_simulate"))
+    p.set_defaults(func=cmd_simulate)
     return parser
 
 

@@ -1,7 +1,10 @@
 """Every error qserver raises on purpose. Each carries the HTTP status and the machine ``code``.
 
-The ``code`` strings are part of the public contract (README lists them); messages are Vietnamese
-first, for the officer or citizen who reads them, with the offending value named.
+The ``code`` strings are part of the public contract: :data:`ERROR_CODES` lists every code the server
+can send with its status (the README's table and the pages' sentences in :mod:`qserver.labels` are
+checked against it by the suite). Messages are Vietnamese first, for the officer or citizen who reads
+them, then English, with the offending value named; the constructors below build the ones that
+several parts raise, so each is worded once.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "QServerError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
-    "InvalidField", "RateLimited", "Unavailable", "CONFLICT_MESSAGES",
+    "QServerError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "InvalidField",
+    "RateLimited", "TooLarge", "Unavailable", "ArchiveUnavailable", "CONFLICT_MESSAGES", "ERROR_CODES",
+    "unknown_site", "unknown_agency", "unknown_counter", "unknown_ticket",
 ]
 
 
@@ -68,15 +72,34 @@ class InvalidField(QServerError, ValueError):
 
 
 class RateLimited(QServerError):
-    """A limit was reached."""
+    """A limit was reached; ``retry_after_s`` says when to try again."""
 
     status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, **details: Any):
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s
+
+
+class TooLarge(QServerError, ValueError):
+    """A request body over the limit."""
+
+    status, code = 413, "too_large"
 
 
 class Unavailable(QServerError, ConnectionError):
     """Redis cannot be reached."""
 
     status, code = 503, "redis_unavailable"
+
+    def __init__(self, message: str = "Mất kết nối tới Redis. / Redis is unreachable.", **details: Any):
+        super().__init__(message, **details)
+
+
+class ArchiveUnavailable(QServerError):
+    """The SQLite archive behind past days' reports failed."""
+
+    status, code = 500, "archive_unavailable"
 
 
 #: Vietnamese (then English) sentences for the 409 codes the Lua scripts return.
@@ -95,3 +118,35 @@ CONFLICT_MESSAGES = {
     "already_open": "Quầy {counter} đang mở. / Counter {counter} is already open.",
     "already_closed": "Quầy {counter} đã đóng. / Counter {counter} is already closed.",
 }
+
+#: Every error code the server sends, with its HTTP status.
+ERROR_CODES: dict[str, int] = {
+    BadRequest.code: 400,
+    Unauthorized.code: 401,
+    Forbidden.code: 403,
+    "unknown_site": 404, "unknown_agency": 404, "unknown_counter": 404, "unknown_ticket": 404, "not_found": 404,
+    "closed_hours": 409, **{code: 409 for code in CONFLICT_MESSAGES},
+    TooLarge.code: 413,
+    InvalidField.code: 422, "invalid_cccd": 422,
+    RateLimited.code: 429,
+    ArchiveUnavailable.code: 500,
+    Unavailable.code: 503,
+}
+
+
+def unknown_site(slug: str) -> NotFound:
+    return NotFound(f"Không có điểm phục vụ '{slug}'. / site '{slug}' not found", code="unknown_site")
+
+
+def unknown_agency(slug: str, site: str) -> NotFound:
+    return NotFound(f"Không có cơ quan '{slug}' ở {site}. / agency '{slug}' is not configured for site '{site}'",
+                    code="unknown_agency")
+
+
+def unknown_counter(counter: str, site: str) -> NotFound:
+    return NotFound(f"Quầy '{counter}' không có ở {site}. / counter '{counter}' is not configured for site '{site}'",
+                    code="unknown_counter")
+
+
+def unknown_ticket(ticket: str) -> NotFound:
+    return NotFound(f"Không tìm thấy số '{ticket}'. / ticket '{ticket}' not found", code="unknown_ticket")

@@ -1,6 +1,7 @@
 """What the outside sees: stored JSON (times in ms) turned into the public objects of API.md.
 
-One place decides the public shape of a ticket, a counter and an event, for HTTP and websockets alike.
+One place decides the public shape of a site's layout, a ticket, a counter, an event and the state,
+for HTTP, websockets and the pages' boot data alike.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from typing import Any
 
 from config import Site
 
-__all__ = ["iso", "present_ticket", "present_counter", "present_event", "present_call", "present_state"]
+from .labels import counter_name
+
+__all__ = ["iso", "present_layout", "present_ticket", "present_counter", "present_event", "present_call",
+           "present_notice", "present_state"]
 
 TICKET_TIMES = ("issued_at", "called_at", "done_at", "rated_at")
 PRIVATE_TICKET_FIELDS = ("seq", "n", "person", "officer")
@@ -23,6 +27,24 @@ def iso(site: Site, ms: int | float | None) -> str | None:
         return None
     moment = dt.datetime.fromtimestamp(ms / 1000, tz=site.tz)
     return moment.isoformat(timespec="seconds")
+
+
+def present_layout(site: Site) -> dict[str, Any]:
+    """A site's layout: names, floors, agencies (with the counters serving them), counters, hours."""
+    return {
+        "slug": site.slug, "name": site.name, "short_name": site.short_name or site.name, "address": site.address,
+        "timezone": site.timezone,
+        "floors": [{"number": f.number, "name": f.name, "name_en": f.name_en} for f in site.floors],
+        "agencies": [{"slug": a.slug, "name": a.name, "floor": a.floor, "prefix": a.prefix,
+                      "procedures": a.procedures,
+                      "counters": [c.id for c in site.counters if a.slug in c.agencies]} for a in site.agencies],
+        "counters": [{"id": c.id, "floor": c.floor, "agencies": list(c.agencies), "name": counter_name(c.id, c.name)}
+                     for c in site.counters],
+        "hours": {day: [f"{s:%H:%M}-{e:%H:%M}" for s, e in sessions] for day, sessions in site.hours.items()},
+        "holidays": sorted(d.isoformat() for d in site.holidays),
+        "announce": {"template": site.announce.template, "number_reading": site.announce.number_reading},
+        "rating_levels": site.rating_levels,
+    }
 
 
 def present_ticket(site: Site, raw: dict[str, Any], *, ahead: int | None = None,
@@ -50,7 +72,7 @@ def present_counter(site: Site, raw: dict[str, Any], current: dict[str, Any] | N
     return {
         "id": raw["id"],
         "floor": raw.get("floor"),
-        "name": raw.get("name") or f"Quầy {raw['id']}",
+        "name": counter_name(raw["id"], raw.get("name")),
         "status": raw.get("status", "open"),
         "reason": raw.get("reason"),
         "agencies": list(agencies) if isinstance(agencies, list) else [],
@@ -85,10 +107,9 @@ def present_event(site: Site, event_id: str, raw: dict[str, Any] | bytes | str) 
         event["floors"] = sorted({site.agency_by_slug[slug].floor for slug in raw.get("waiting", {})
                                   if slug in site.agency_by_slug})
     if event.get("type") == "notice" and isinstance(raw.get("notice"), dict):
-        notice = dict(raw["notice"])
-        notice["expires_at"] = iso(site, notice.get("expires_at"))
+        notice = present_notice(site, raw["notice"])
         event["notice"] = notice
-        event["floor"] = notice.get("floor")
+        event["floor"] = notice["floor"]
         if notice.get("floor") is None:
             event["floors"] = [floor.number for floor in site.floors]
     if isinstance(event.get("previous"), dict):  # an empty Lua list arrives as {}
@@ -96,13 +117,18 @@ def present_event(site: Site, event_id: str, raw: dict[str, Any] | bytes | str) 
     return event
 
 
+def present_notice(site: Site, raw: dict[str, Any]) -> dict[str, Any]:
+    """A hall-display notice; ``floor`` None means every floor."""
+    return {**raw, "floor": raw.get("floor"), "created_at": iso(site, raw.get("created_at")),
+            "expires_at": iso(site, raw.get("expires_at"))}
+
+
 def present_state(site: Site, state: dict[str, Any], floor: int | None = None) -> dict[str, Any]:
     """``SiteEngine.state()`` → the public state; with ``floor``, only what that floor's screens show."""
     counters = [present_counter(site, raw, current) for raw, current in state["counters"]]
     calls = [present_call(site, call) for call in state["calls"]]
     waiting = state["waiting"]
-    notices = [{**n, "floor": n.get("floor"), "created_at": iso(site, n.get("created_at")),
-                "expires_at": iso(site, n.get("expires_at"))} for n in state["notices"]]
+    notices = [present_notice(site, n) for n in state["notices"]]
     if floor is not None:
         counters = [c for c in counters if c["floor"] == floor]
         calls = [c for c in calls if floor in (c["floor"], c["counter_floor"])]

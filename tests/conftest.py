@@ -160,7 +160,7 @@ class LiveApp:
     async def start(self) -> None:
         import uvicorn
 
-        from qserver.app import create_app
+        from qserver.web.app import create_app
 
         self.app = create_app(self.settings, clock=self.clock)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",

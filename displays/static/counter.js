@@ -15,11 +15,11 @@
     var status = counter ? counter.status : "open";
     var ticket = counter ? counter.current : null;
     var view;
-    if (status === "closed") view = {state: "closed", caption: "", serving: "Quầy đóng", agency: "Counter closed"};
+    if (status === "closed") view = {state: "closed", caption: "", serving: QS.labels.counter_status.closed, agency: "Counter closed"};
     else if (status === "paused") {
-      view = {state: "paused", caption: counter.reason || "", serving: "Tạm nghỉ", agency: "Xin vui lòng chờ · Please wait"};
+      view = {state: "paused", caption: counter.reason || "", serving: QS.labels.counter_status.paused, agency: "Xin vui lòng chờ · Please wait"};
     } else if (ticket) {
-      view = {state: "serving", caption: "Đang phục vụ số · Now serving", serving: ticket.number,
+      view = {state: "serving", caption: QS.labels.counter_state.serving + " số · Now serving", serving: ticket.number,
               agency: ticket.agency_name || agencyNames([ticket.agency])};
     } else view = {state: "idle", caption: "Chưa có số · No ticket", serving: "----", agency: ""};
 

@@ -94,7 +94,7 @@
       node.textContent = count === undefined ? "–" : String(count);
       node.classList.toggle("zero", !count);
       var counters = (servedBy[slug] || []).sort(function (a, b) { return a.localeCompare(b, "vi", {numeric: true}); });
-      QS.$(".counters", row).textContent = counters.length ? "Quầy " + counters.join(", ") : "";
+      QS.$(".counters", row).textContent = counters.length ? QS.labels.counter_name.replace("{id}", counters.join(", ")) : "";
     });
   }
 

@@ -7,8 +7,7 @@
   "use strict";
   var slug = QS.site.slug;
   var IDLE_MS = 60000, TICKET_MS = 30000;
-  var PRIORITY_NAMES = {elderly: "Người cao tuổi", disabled: "Người khuyết tật", pregnant: "Phụ nữ mang thai",
-                        merit: "Người có công"};
+  var PRIORITY_NAMES = QS.labels.priorities;
 
   /** A kiosk setting given once in the URL and remembered (removed from the address bar). */
   function setting(name) {

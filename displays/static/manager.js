@@ -152,8 +152,7 @@
   var h = QS.h;
   var REFRESH_MS = (QS.boot.refresh_s || 5) * 1000;
   var ALERT_S = QS.boot.wait_alert_s || 0;
-  var PRIORITY_NAMES = {elderly: "Người cao tuổi", disabled: "Người khuyết tật", pregnant: "Phụ nữ mang thai",
-                        merit: "Người có công"};
+  var PRIORITY_NAMES = QS.labels.priorities;
   var data = null, fetchedAt = 0, loading = false, again = false, timer = null;
 
   function nowMs() { return data ? data.now_ms + (Date.now() - fetchedAt) : QM.now(); }
@@ -197,8 +196,8 @@
              h("span", {class: "cc-for num", "data-since": c.current.called_at, title: "Thời gian đang phục vụ số này"},
                [QM.clock(secondsSince(c.current.called_at))])];
     } else if (c.state === "paused") {
-      now = [h("span", {class: "cc-reason", text: "Tạm nghỉ" + (c.reason ? " · " + c.reason : "")}),
-             h("span", {class: "cc-for num", "data-since": c.since, title: "Tạm nghỉ từ " + QS.time(c.since)},
+      now = [h("span", {class: "cc-reason", text: QS.labels.counter_status.paused + (c.reason ? " · " + c.reason : "")}),
+             h("span", {class: "cc-for num", "data-since": c.since, title: QS.labels.counter_status.paused + " từ " + QS.time(c.since)},
                [QM.clock(secondsSince(c.since))])];
     } else if (c.state === "closed") {
       now = [h("span", {class: "cc-reason", text: "Đóng" + (c.reason ? " · " + c.reason : "")})];
@@ -206,10 +205,10 @@
       now = [h("span", {class: "cc-reason muted", text: "Chưa gọi số"})];
     }
     return h("button", {class: "cc state-" + c.state, type: "button", "data-counter": c.id, "data-state": c.state,
-                        title: "Quầy " + c.id + ": " + c.state_label + " — bấm để đổi lĩnh vực, mở/đóng, tạm nghỉ",
+                        title: QS.counterName(c.id) + ": " + c.state_label + " — bấm để đổi lĩnh vực, mở/đóng, tạm nghỉ",
                         onclick: function () { openCounter(c.id); }}, [
       h("div", {class: "cc-top"}, [
-        h("b", {text: "Quầy " + c.id}),
+        h("b", {text: QS.counterName(c.id)}),
         h("span", {class: "cc-served", title: "Số lượt đã phục vụ hôm nay"}, [
           h("b", {class: "num", text: String(c.served || 0)}), " lượt"])]),
       h("div", {class: "cc-agencies"}, c.agencies.map(chip)),
@@ -373,7 +372,7 @@
   function renderCounterModal(fresh) {
     var c = counterById(editing.id);
     if (!c) return;
-    QS.$("#cm-title").textContent = "Quầy " + c.id + " · " + QS.floorName(c.floor);
+    QS.$("#cm-title").textContent = QS.counterName(c.id) + " · " + QS.floorName(c.floor);
     var status = QS.$("#cm-status");
     status.textContent = "";
     status.appendChild(h("span", {class: "cc-pill state-" + c.state, text: c.state_label}));
@@ -445,7 +444,7 @@
       QM.api("POST", "counters/" + encodeURIComponent(id) + "/" + action, {json: body}).then(function (res) {
         if (!res.ok) { showError("#cm-error", QS.errorText(res)); return; }
         var words = {pause: "tạm nghỉ", resume: "làm việc trở lại", open: "đã mở", close: "đã đóng"};
-        QM.toast("ok", "Quầy " + id + " " + words[action] + ".");
+        QM.toast("ok", QS.counterName(id) + " " + words[action] + ".");
         closeCounter();
         soon();
       });

@@ -6,9 +6,7 @@
   "use strict";
   var COUNTER = String(QS.boot.counter);
   var layoutCounter = QS.site.counters.filter(function (c) { return c.id === COUNTER; })[0];
-  var PRIORITY_NAMES = {elderly: "Người cao tuổi", disabled: "Người khuyết tật", pregnant: "Phụ nữ mang thai",
-                        merit: "Người có công"};
-  var STATUS_NAMES = {open: "Đang mở", paused: "Tạm nghỉ", closed: "Quầy đóng"};
+  var PRIORITY_NAMES = QS.labels.priorities, STATUS_NAMES = QS.labels.counter_status;
   var token = QS.token("officer");
   var busy = null;      // the action in flight, or null
   var waiting = [];     // presses made while busy: [{action, extra}], carried out in order
@@ -85,7 +83,7 @@
     var pause = QS.$("#pause-btn");
     var paused = c.status === "paused";
     pause.setAttribute("data-action", paused ? "resume" : "pause");
-    pause.firstChild.textContent = paused ? "Tiếp tục " : "Tạm nghỉ ";
+    pause.firstChild.textContent = (paused ? ACTION_NAMES.resume : ACTION_NAMES.pause) + " ";
     document.body.setAttribute("data-counter-status", c.status || "open");
 
     var number = QS.$("#cur-number");
@@ -130,8 +128,7 @@
     "resume": function () { return "Quầy đã mở lại."; }
   };
 
-  var ACTION_NAMES = {"call-next": "Gọi tiếp", "recall": "Gọi lại", "no-show": "Vắng mặt", "complete": "Hoàn thành",
-                      "transfer": "Chuyển", "pause": "Tạm nghỉ", "resume": "Tiếp tục"};
+  var ACTION_NAMES = QS.labels.actions;
 
   function setBusy(action) {
     busy = action;

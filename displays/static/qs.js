@@ -17,6 +17,13 @@
   var bootNode = document.getElementById("qs-boot");
   QS.boot = bootNode ? JSON.parse(bootNode.textContent) : {};
   QS.site = QS.boot.site || {};
+  /** Every Vietnamese label for a machine value (qserver/labels.py): priorities, statuses, errors … */
+  QS.labels = QS.boot.labels || {errors: {}, http: {}, priorities: {}, weekdays: {}, rating: {}};
+  /** "Quầy 12" (or the counter's configured name). */
+  QS.counterName = function (id) {
+    var known = (QS.site.counters || []).filter(function (c) { return c.id === String(id); })[0];
+    return (known && known.name) || (QS.labels.counter_name || "Quầy {id}").replace("{id}", id);
+  };
 
   // ------------------------------------------------------------------ small helpers
   QS.$ = function (selector, root) { return (root || document).querySelector(selector); };
@@ -142,28 +149,6 @@
     });
   };
 
-  var STATUS_TEXT = {
-    0: "Không kết nối được máy chủ. Vui lòng thử lại.",
-    400: "Yêu cầu không hợp lệ.",
-    401: "Chưa đăng nhập hoặc phiên đăng nhập đã hết hạn.",
-    403: "Tài khoản này không có quyền thực hiện thao tác này.",
-    404: "Không tìm thấy.",
-    409: "Không thể thực hiện lúc này.",
-    422: "Dữ liệu không hợp lệ.",
-    429: "Thao tác quá nhanh, vui lòng chờ một chút.",
-    503: "Hệ thống đang gián đoạn, vui lòng thử lại sau ít phút."
-  };
-  // Sentences for the codes we know; anything else shows the server's own message.
-  var CODE_TEXT = {
-    nothing_to_recall: "Chưa có số nào đang phục vụ để gọi lại.",
-    no_current_ticket: "Quầy chưa có số nào đang phục vụ.",
-    counter_paused: "Quầy đang tạm nghỉ. Bấm “Tiếp tục” trước.",
-    counter_closed: "Quầy đang đóng.",
-    invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
-    unknown_ticket: "Không tìm thấy số thứ tự này.",
-    unknown_agency: "Không có lĩnh vực này.",
-    rate_limited: "Thao tác quá nhanh, vui lòng chờ một chút."
-  };
   var VIETNAMESE = /[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]/i;
 
   /** The Vietnamese sentence to show for a refused request (the server's message is kept when it is Vietnamese). */
@@ -172,7 +157,7 @@
     var message = error && error.message;
     var code = error && error.code;
     if (message && VIETNAMESE.test(message)) return message;
-    var text = (code && CODE_TEXT[code]) || STATUS_TEXT[res ? res.status : 0] ||
+    var text = (code && QS.labels.errors[code]) || QS.labels.http[String(res ? res.status : 0)] ||
       ("Lỗi máy chủ (" + (res ? res.status : "?") + ").");
     if (message && message !== text) text += " (" + message + ")";
     return text;
@@ -448,11 +433,15 @@
   /** "Thứ Hai – Thứ Sáu: 07:00–10:30, 13:00–16:30" from the layout's hours (consecutive equal days merged). */
   QS.hoursText = function () {
     var groups = [];
-    (QS.site.hours || []).forEach(function (day) {
-      var sessions = day.sessions.join(", ");
+    var hours = QS.site.hours || {};
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].forEach(function (key) {
+      if (!hours[key] || !hours[key].length) return;
+      var day = QS.labels.weekdays[key] || key;
+      var sessions = hours[key].map(function (s) { return s.replace("-", "–"); }).join(", ");
       var last = groups[groups.length - 1];
-      if (last && last.sessions === sessions) last.to = day.day;
-      else groups.push({from: day.day, to: null, sessions: sessions});
+      if (last && last.sessions === sessions && last.next === key) { last.to = day; }
+      else groups.push({from: day, to: null, sessions: sessions});
+      groups[groups.length - 1].next = {mon: "tue", tue: "wed", wed: "thu", thu: "fri", fri: "sat", sat: "sun"}[key];
     });
     return groups.map(function (g) {
       return (g.to ? g.from + " – " + g.to : g.from) + ": " + g.sessions;

@@ -9,7 +9,7 @@
   var COUNTER = String(QS.boot.counter);
   var SHOW_MS = (QS.boot.show_s || 30) * 1000;
   var THANKS_MS = 6000;
-  var labels = QS.boot.rating_labels;
+  var labels = QS.labels.rating;
   var levels = Object.keys(labels).map(Number).sort(function (a, b) { return b - a; });
   var SVG = "http://www.w3.org/2000/svg";
   var MOODS = levels.length === 5 ? {5: 1, 4: 0.5, 3: 0, 2: -0.5, 1: -1} : {3: 1, 2: 0.45, 1: -0.8};

@@ -49,7 +49,7 @@
   // ================================================================ reports
   if (page === "reports") {
     var today = QS.boot.today;
-    var labels = QS.boot.rating_labels;
+    var labels = QS.labels.rating;
     var levels = Object.keys(labels).map(Number).sort(function (a, b) { return b - a; });
     QS.$("#r-from").value = vnDate(readDate(initial.get("from") || initial.get("date")) || today);
     QS.$("#r-to").value = vnDate(readDate(initial.get("to") || initial.get("date")) || today);

@@ -18,11 +18,11 @@ __all__ = [
     "SUBPROTOCOL_JSON",
     "SUBPROTOCOL_MSGPACK",
     "SUBPROTOCOLS",
-    "EVENT_TYPES",
     "PAD_ACTIONS",
     "ProtocolError",
     "encode",
     "decode",
+    "parse_stream_id",
     "topics_for_event",
 ]
 
@@ -30,17 +30,23 @@ SUBPROTOCOL_JSON = "qs.v1.json"
 SUBPROTOCOL_MSGPACK = "qs.v1.msgpack"
 SUBPROTOCOLS = (SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK)
 
-#: Event types the server sends, besides ``snapshot``, ``heartbeat`` and ``result``.
-EVENT_TYPES = frozenset(
-    {"issued", "called", "no_show", "completed", "transferred", "counter", "queue", "notice", "rated", "day"}
-)
-
 #: Actions a counter pad may send in a ``command`` frame.
 PAD_ACTIONS = ("call-next", "recall", "no-show", "complete", "pause", "resume")
 
 
 class ProtocolError(ValueError):
     """A frame that is not a map with a string ``type``, or not valid JSON/msgpack."""
+
+
+def parse_stream_id(text: str) -> tuple[int, int]:
+    """An ``event_id`` (a Redis stream id) as a comparable pair: ``"1732450000000-3"`` → (1732450000000, 3).
+
+    Raises ValueError for anything else. Event ids of one site grow with every event.
+    """
+    ms, _, seq = text.partition("-")
+    if not ms.isdigit() or not (seq.isdigit() or seq == ""):
+        raise ValueError(f"not an event id: {text!r}")
+    return int(ms), int(seq or 0)
 
 
 def encode(frame: dict[str, Any], subprotocol: str) -> bytes | str:

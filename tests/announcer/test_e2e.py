@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis as sync_redis
 
-from qserver.keys import SiteKeys
+from qserver.engine.keys import SiteKeys
 from tests.conftest import TIMEOUT, ServerProcess, wait_until
 
 SITE = "/api/v1/sites/cantho"

@@ -204,26 +204,28 @@ async def test_snapshot_after_reconnect_speaks_newer_calls(wording, fake_clock, 
     assert [c.number for c in ann.queue.next().calls] == ["V006", "V009"]
 
 
-async def test_snapshot_call_entries_without_event_ids(wording, fake_clock, speaker, tmp_path):
-    """Snapshot call entries (ticket id, number, at — no event id) newer than the last event are spoken,
-    once, and never acknowledged (they have no stream id)."""
+async def test_snapshot_call_entries_are_compared_by_event_id(wording, fake_clock, speaker, tmp_path):
+    """Snapshot call entries newer than the last event (by their event id) are spoken once and
+    acknowledged; an entry without an event id (the server always sends one) is not spoken."""
     send = Sender()
     ann, done, _ = announcer_with(wording, fake_clock, speaker(), WavFolder(tmp_path), send=send, count=1)
     millis = int(T0.timestamp() * 1000)
     await ann.on_frame(called(f"{millis}-0", "V006", "35"))
     ann.queue.next()
-    entry = lambda number, seconds: {  # noqa: E731
+    entry = lambda number, seconds, event_id: {  # noqa: E731
         "ticket": f"20261124-{number}", "number": number, "counter": "33", "floor": 1, "counter_floor": 1,
-        "agency": "so-tu-phap", "recall": False, "at": (T0 + dt.timedelta(seconds=seconds)).isoformat()}
+        "agency": "so-tu-phap", "recall": False, "at": (T0 + dt.timedelta(seconds=seconds)).isoformat(),
+        **({"event_id": event_id} if event_id else {})}
     snapshot = {"type": "snapshot", "event_id": f"{millis + 9000}-0",
-                "state": {"calls": [entry("V009", 9), entry("V005", -5)]}}
+                "state": {"calls": [entry("V010", 10, None), entry("V009", 9, f"{millis + 9000}-0"),
+                                    entry("V005", -5, f"{millis - 5000}-0")]}}
     task = asyncio.create_task(ann.run())
     await ann.on_frame(snapshot)
     await asyncio.wait_for(done.wait(), TIMEOUT)
     await ann.on_frame(snapshot)
     task.cancel()
     assert [r.announcement.numbers for r in ann.spoken] == [("V009",)] and len(ann.queue) == 0
-    assert send.frames == []
+    assert {"type": "ack", "event_id": f"{millis + 9000}-0"} in send.frames
 
 
 # -- the play command -------------------------------------------------------------------------------

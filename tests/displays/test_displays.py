@@ -10,7 +10,7 @@ import pytest
 import redis as sync_redis
 from playwright.sync_api import expect
 
-from qserver.keys import SiteKeys
+from qserver.engine.keys import SiteKeys
 from tests.conftest import TIMEOUT, wait_until
 
 pytestmark = pytest.mark.browser

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from qserver.archive import Archive, History, day_tickets
-from qserver.audit import audit_trail
-from qserver.reports import compute
+from qserver.managers.archive import Archive, History
+from qserver.managers.audit import audit_trail
+from qserver.managers.reports import compute
 
 from .conftest import NOI_VU, Script, run_scripted_day
 
@@ -81,7 +81,7 @@ async def test_archive_outlives_redis_day_keys(day_engine, clock, redis, tmp_pat
     await two_days(day_engine, clock)
     history = History(day_engine, Archive(tmp_path / "archive.sqlite"))
     before = compute(day_engine.site, await history.tickets(DAY1, DAY1), DAY1, DAY1)
-    old = [t["id"] for t in await day_tickets(day_engine, DAY1)]
+    old = [t["id"] for t in await day_engine.tickets_issued(DAY1)]
     await redis.hdel(day_engine.keys.tickets, *old)
     await redis.zrem(day_engine.keys.ticket_index, *old)
     await redis.delete(day_engine.keys.events)

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from qserver.archive import Archive, report_for_cli
+from qserver.cli import cmd_stats, stats_report
+from qserver.managers.archive import Archive
 from qserver.clock import FakeClock
-from qserver.reports import cmd_stats
 
 from .conftest import run_scripted_day
 
@@ -29,7 +29,7 @@ async def test_stats_table_of_yesterday_archives_it(day_engine, clock, site, cli
     """The next morning, ``qserver stats --date`` of yesterday archives it and prints its table."""
     await run_scripted_day(day_engine, clock)
     next_morning = FakeClock(dt.datetime(2026, 11, 25, 7, 30, tzinfo=site.tz))
-    text = await report_for_cli(args(date="2026-11-24"), clock=next_morning)
+    text = await stats_report(args(date="2026-11-24"), clock=next_morning)
     lines = text.splitlines()
     assert lines[0].startswith("Báo cáo cantho từ 2026-11-24 đến 2026-11-24")
     tu_phap = next(line for line in lines if line.startswith("Sở Tư pháp"))
@@ -41,10 +41,10 @@ async def test_stats_table_of_yesterday_archives_it(day_engine, clock, site, cli
 async def test_stats_csv_of_today(day_engine, clock, cli_env):
     """``--csv`` gives the CSV bytes with the BOM; a bad date or site is an error message."""
     await run_scripted_day(day_engine, clock)
-    body = await report_for_cli(args(csv=True), clock=clock)
+    body = await stats_report(args(csv=True), clock=clock)
     assert body.startswith("\ufeffNhóm,Mã,Tên".encode())
     with pytest.raises(SystemExit, match="not a date"):
-        await report_for_cli(args(date="24/11"), clock=clock)
+        await stats_report(args(date="24/11"), clock=clock)
 
 
 def test_cmd_stats_prints_today_or_refuses_an_unknown_site(cli_env, flushed, capsys):

@@ -6,9 +6,10 @@ import csv
 import datetime as dt
 import io
 
-from qserver.archive import Archive, History, events_between
-from qserver.audit import audit_trail, filter_audit
-from qserver.reports import compute, day_bounds_ms, report_csv
+from qserver.managers.archive import Archive, History
+from qserver.managers.audit import audit_trail, filter_audit
+from qserver.engine import day_bounds_ms
+from qserver.managers.reports import compute, report_csv
 
 from .conftest import NOI_VU, TU_PHAP, Script, run_scripted_day
 
@@ -64,7 +65,7 @@ async def test_audit_explains_priority_skips_and_manager_actions(engine, clock):
     await engine.post_notice("Quầy 34 tạm nghỉ đến 9 giờ.", 1, actor="manager:hoa")
     await engine.issue(TU_PHAP, priority="disabled", actor="manager:hoa")
     start, end = day_bounds_ms(engine.site, DAY)
-    entries = audit_trail(engine.site, await events_between(engine, start, end))
+    entries = audit_trail(engine.site, await engine.events_between(start, end))
     assert [e["kind"] for e in entries] == ["skip", "out_of_order", "reassign", "status", "move", "recall",
                                             "no_show", "notice", "manager_issue"]
     skip, out_of_order = entries[0], entries[1]
@@ -90,4 +91,4 @@ async def test_a_call_in_order_is_not_in_the_audit(engine, clock):
     await engine.complete("33", actor="officer:lan")
     await engine.rate(first["id"], 3)
     start, end = day_bounds_ms(engine.site, DAY)
-    assert audit_trail(engine.site, await events_between(engine, start, end)) == []
+    assert audit_trail(engine.site, await engine.events_between(start, end)) == []

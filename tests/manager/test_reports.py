@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from qserver.archive import Archive, History
-from qserver.reports import annotate, compute, percentile, summarize
+from qserver.managers.archive import Archive, History
+from qserver.managers.reports import annotate, compute, percentile, summarize
 
 from .conftest import run_scripted_day
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from qserver import hours
+from qserver.engine import hours
 from qserver.engine import SiteEngine
 from qserver.exceptions import Conflict
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qserver.demo import announcer_command, has_audio_device
+from qserver.simulation.demo import announcer_command, has_audio_device
 from tests.conftest import TIMEOUT, free_port, wait_until
 
 STATE = "/api/v1/sites/cantho/state"
@@ -99,7 +99,7 @@ def test_demo_runs_the_announcer_and_stops_on_sigterm(tmp_path):
 def test_announcer_command_when_not_installed(monkeypatch, tmp_path):
     """No `announcer` on PATH: no command (the demo logs it and runs without the voice)."""
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr("qserver.demo.sys.executable", str(tmp_path / "python"))
+    monkeypatch.setattr("qserver.simulation.demo.sys.executable", str(tmp_path / "python"))
     assert announcer_command("http://127.0.0.1:1", tmp_path, audio=False) is None
 
 
@@ -107,7 +107,7 @@ def test_announcer_command_found_beside_python(monkeypatch, tmp_path):
     """Without the venv on PATH (`make demo`), the announcer beside the running Python is used."""
     (tmp_path / "announcer").write_text("#!/bin/sh\n")
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr("qserver.demo.sys.executable", str(tmp_path / "python"))
+    monkeypatch.setattr("qserver.simulation.demo.sys.executable", str(tmp_path / "python"))
     assert announcer_command("http://h:1", tmp_path, audio=True)[0] == str(tmp_path / "announcer")
 
 

@@ -241,11 +241,11 @@ async def test_idempotency_key_acts_once(engine):
     """The same key on the same counter returns the first answer and calls one ticket, not two."""
     await engine.issue(NOI_VU)
     await engine.issue(NOI_VU)
-    first = await engine.call_next("12", idem="12:press-1")
-    again = await engine.call_next("12", idem="12:press-1")
+    first = await engine.call_next("12", key="press-1")
+    again = await engine.call_next("12", key="press-1")
     assert first == again and first["ticket"]["number"] == "E001"
     assert len([e for e in await events(engine) if e["type"] == "called"]) == 1
-    assert (await engine.call_next("12", idem="12:press-2"))["ticket"]["number"] == "E002"
+    assert (await engine.call_next("12", key="press-2"))["ticket"]["number"] == "E002"
 
 
 async def test_cccd_priority_and_one_active_ticket_per_person(engine):

@@ -1,4 +1,4 @@
-"""The hub's fast path: frames written straight to the socket by ``qserver.ws.FanoutProtocol`` (what
+"""The hub's fast path: frames written straight to the socket by ``qserver.live.fanout_protocol.FanoutProtocol`` (what
 ``qserver run`` uses), shared snapshots, and the same behaviour as the writer-task path of test_hub."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 
-from qserver.hub import ws_frame
+from qserver.live.frames import ws_frame
 from qserver.present import present_event
 from qserver.protocol import topics_for_event
-from qserver.ws import FanoutProtocol
+from qserver.live.fanout_protocol import FanoutProtocol
 from tests.conftest import TIMEOUT, LiveApp
 from tests.qserver import test_hub
 from tests.qserver.test_hub import NOI_VU, TU_PHAP, Api, api, recv, recv_type, url  # noqa: F401 (api: fixture)
@@ -67,7 +67,7 @@ async def test_clients_are_written_directly(live, api):
         await recv(ws)
         assert ws.protocol.extensions == []
         [client] = hub_clients(live)
-        assert client.raw is not None and client.queue is None and client.direct
+        assert client.write is not None and client.queue is None and client.direct
         await api.issue(NOI_VU)
         await api.act("12", "call-next")
         kinds = [(await recv(ws))["type"] for _ in range(4)]
@@ -84,8 +84,8 @@ async def test_a_client_with_per_message_deflate_gets_the_writer_task(redis_serv
         async with connect(url(app, "site"), compression="deflate") as deflated, \
                 connect(url(app, "site"), compression=None) as plain:
             await recv(deflated), await recv(plain)
-            by_raw = {client.raw is not None: client for client in hub_clients(app)}
-            assert set(by_raw) == {True, False} and by_raw[False].queue is not None
+            by_writing = {client.write is not None: client for client in hub_clients(app)}
+            assert set(by_writing) == {True, False} and by_writing[False].queue is not None
             await api_.issue(NOI_VU)
             assert await recv_type(deflated, "issued") == await recv_type(plain, "issued")
     finally:

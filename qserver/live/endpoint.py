@@ -4,9 +4,9 @@ Close codes: 1003 an undecodable frame, 1008 a client that stopped reading (drop
 unreachable while preparing the first frames, 4400 a bad query (unknown topic, bad ``since``),
 4401 a bad token, 4404 an unknown site.
 
-Run under uvicorn with ``ws=FanoutProtocol`` (``qserver run`` does): the hub then writes each client's
-frames straight to its socket, one write per stream read (see qserver/hub.py). Under any other server
-the endpoint falls back to a writer task per client.
+Run under uvicorn with ``ws=FanoutProtocol`` (:mod:`.fanout_protocol`; ``qserver run`` does): the hub
+then writes each client's frames straight to its socket, one write per stream read (see :mod:`.hub`).
+Under any other server the endpoint falls back to a writer task per client.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .api import idem_key
-from .exceptions import InvalidField, QServerError, Unauthorized
-from ._fanout import Client, encoded, frame_message
+from ..exceptions import InvalidField, QServerError, Unauthorized
+from ..present import present_counter, present_ticket
+from ..protocol import PAD_ACTIONS, SUBPROTOCOL_JSON, ProtocolError, decode
+from .clients import Client
+from .fanout_protocol import RAW_FRAMES_EXTENSION, FanoutProtocol
+from .frames import Encoded
 from .hub import Hub, choose_subprotocol
-from .present import present_counter, present_ticket
-from .protocol import PAD_ACTIONS, SUBPROTOCOL_JSON, ProtocolError, decode
 
-__all__ = ["routes", "FanoutProtocol", "RAW_FRAMES_EXTENSION"]
+__all__ = ["routes"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +87,10 @@ async def ws_endpoint(websocket: WebSocket) -> None:
             return
     device = (query.get("device") or "")[:64] or None
 
-    raw = _raw_protocol(websocket)
+    protocol = _fanout_protocol(websocket)
     await websocket.accept(subprotocol=accept_as)
     client = hub.new_client(slug, frozenset(topics), subprotocol, device,
-                            raw=raw.write_frames if raw is not None else None)
+                            write=protocol.write_frames if protocol is not None else None)
     hub.register(client)
     writer: asyncio.Task | None = None
 
@@ -99,7 +100,7 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         if writer is not None:
             writer.cancel()
         hub.unregister(client)
-        asyncio.get_running_loop().create_task(_close_quietly(websocket, 1008, "client stopped reading", raw))
+        asyncio.get_running_loop().create_task(_close_quietly(websocket, 1008, "client stopped reading", protocol))
 
     client.on_drop = drop  # before the first frames: what is published meanwhile may already overflow
     try:
@@ -109,8 +110,8 @@ async def ws_endpoint(websocket: WebSocket) -> None:
             logger.warning("cannot prepare the first frames for a client of %s: %s (%r)", slug, exc, exc.__cause__)
             await websocket.close(code=1011, reason="redis unreachable")
             return
-        if raw is not None:
-            raw.writable_listener = client.set_writable
+        if protocol is not None:
+            protocol.writable_listener = client.set_writable
             client.go_live(first)
         else:
             for item in first:
@@ -128,11 +129,11 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         hub.unregister(client)
         if writer is not None:
             writer.cancel()
-        if raw is not None:
-            raw.writable_listener = None
+        if protocol is not None:
+            protocol.writable_listener = None
 
 
-def _raw_protocol(websocket: WebSocket) -> "FanoutProtocol | None":
+def _fanout_protocol(websocket: WebSocket) -> "FanoutProtocol | None":
     """The connection's :class:`FanoutProtocol` when the server runs it and the hub may write frames."""
     offered = (websocket.scope.get("extensions") or {}).get(RAW_FRAMES_EXTENSION)
     return offered.get("protocol") if offered else None
@@ -145,16 +146,17 @@ async def _send(websocket: WebSocket, data: bytes | str) -> None:
         await websocket.send_text(data)
 
 
-async def _close_quietly(websocket: WebSocket, code: int, reason: str, raw: "FanoutProtocol | None" = None) -> None:
+async def _close_quietly(websocket: WebSocket, code: int, reason: str,
+                         protocol: "FanoutProtocol | None" = None) -> None:
     try:
         await asyncio.wait_for(websocket.close(code=code, reason=reason), timeout=2)
     except Exception:
-        if raw is not None:
-            raw.abort()  # the close frame cannot go out either: free what the socket holds now
+        if protocol is not None:
+            protocol.abort()  # the close frame cannot go out either: free what the socket holds now
 
 
 async def _write(websocket: WebSocket, client: Client) -> None:
-    """The writer of a client without a raw socket: one frame at a time through the ASGI server.
+    """The writer of a client the hub cannot write to: one frame at a time through the ASGI server.
 
     No round robin (``sleep(0)`` between frames): it made every client get the ``completed`` frame
     of a call-next before anyone got the ``called`` one (per-socket p50 36 ms instead of 25-28 ms at
@@ -163,9 +165,8 @@ async def _write(websocket: WebSocket, client: Client) -> None:
     queue = client.queue
     while True:
         item = await queue.get()
-        data = frame_message(item, client)
-        if data is not None:
-            await _send(websocket, data)
+        if not item.covered_by(client.sent_up_to):
+            await _send(websocket, item.message(client.subprotocol))
 
 
 async def _read(websocket: WebSocket, client: Client, grant) -> tuple[int, str] | None:
@@ -185,9 +186,9 @@ async def _read(websocket: WebSocket, client: Client, grant) -> tuple[int, str] 
             if isinstance(frame.get("event_id"), str):
                 await engine.record_ack(client.device or "anonymous", frame["event_id"])
         elif kind == "command":
-            client.offer(encoded(await _command(engine, grant, frame)))
+            client.offer(Encoded(await _command(engine, grant, frame)))
         elif kind == "ping":
-            client.offer(encoded({"type": "pong", "event_id": None}))
+            client.offer(Encoded({"type": "pong", "event_id": None}))
         else:
             return 1003, f"unknown frame type {kind!r}"
 
@@ -204,9 +205,7 @@ async def _command(engine, grant, frame: dict[str, Any]) -> dict[str, Any]:
             raise InvalidField(f"'counter' must be a string and 'action' one of {', '.join(PAD_ACTIONS)}")
         engine.counter(counter)
         grant.require(engine.site.slug, "officer", "manager", counter=counter)
-        key_field = idem_key(frame)  # the same rule as the HTTP API's {"key"}
-        answer = await engine.counter_action(counter, action, actor=grant.actor(),
-                                             idem=f"{counter}:{key_field}" if key_field else "")
+        answer = await engine.counter_action(counter, action, actor=grant.actor(), key=key)
         result.update(ok=True, status=answer["status"], ticket=None)
         if answer.get("ticket"):
             result["ticket"] = present_ticket(engine.site, answer["ticket"])
@@ -215,65 +214,6 @@ async def _command(engine, grant, frame: dict[str, Any]) -> dict[str, Any]:
     except QServerError as exc:
         result.update(ok=False, status=exc.status, error={"code": exc.code, "message": exc.message})
     return result
-
-
-#: The scope extension through which :class:`FanoutProtocol` offers itself to the endpoint.
-RAW_FRAMES_EXTENSION = "qserver.raw_frames"
-
-try:
-    from uvicorn import __version__ as _uvicorn_version
-    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-except ImportError:  # pragma: no cover - another ASGI server, or a uvicorn without it
-    _uvicorn_version, WebSocketsSansIOProtocol = "0", None
-# uvicorn's sans-I/O protocol pings (dead sockets) since 0.44 and splits "Sec-WebSocket-Protocol: a, b"
-# (browsers) since 0.50.1: with an older one, `qserver run` keeps uvicorn's default protocol.
-_version = re.match(r"(\d+)\.(\d+)\.(\d+)", _uvicorn_version)
-if WebSocketsSansIOProtocol is None or not _version or tuple(map(int, _version.groups())) < (0, 50, 1):
-    FanoutProtocol = None
-else:
-    class FanoutProtocol(WebSocketsSansIOProtocol):
-        """uvicorn's websockets (sans-I/O) protocol that also lets the hub write whole frames.
-
-        ``uvicorn.Config(app, ws=FanoutProtocol, ws_per_message_deflate=False)``. It offers itself to the
-        endpoint (``scope["extensions"]["qserver.raw_frames"]``) only when the handshake negotiated no
-        extension: then websockets' own framing adds nothing to a server frame, so bytes framed once by
-        the hub are valid on every such socket. Everything else (handshake, reading, pings, close) is
-        uvicorn's, unchanged.
-        """
-
-        #: the hub client's ``set_writable``, told when the socket pauses and resumes writing
-        writable_listener = None
-
-        def handle_connect(self, event) -> None:
-            super().handle_connect(event)
-            scope = getattr(self, "scope", None)
-            if scope is not None and not self.conn.extensions:
-                scope["extensions"][RAW_FRAMES_EXTENSION] = {"protocol": self}
-
-        def start_keepalive(self) -> None:
-            super().start_keepalive()  # called once the handshake response is written:
-            self.request = self.response = None  # ~3 KiB of headers per connection not needed again
-
-        def write_frames(self, data: bytes) -> bool:
-            """Write already framed server frames; False once the connection is closing."""
-            if self.close_sent or self.disconnected or self.transport.is_closing():
-                return False
-            self.transport.write(data)
-            return True
-
-        def abort(self) -> None:
-            if self.transport is not None and not self.transport.is_closing():
-                self.transport.abort()
-
-        def pause_writing(self) -> None:
-            super().pause_writing()
-            if self.writable_listener is not None:
-                self.writable_listener(False)
-
-        def resume_writing(self) -> None:
-            super().resume_writing()
-            if self.writable_listener is not None:
-                self.writable_listener(True)
 
 
 routes = [WebSocketRoute("/ws", ws_endpoint)]

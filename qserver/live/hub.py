@@ -1,4 +1,4 @@
-"""The websocket hub: one stream reader per site per process, fanning out to every client of this process.
+"""The websocket hub: one stream reader per process for all its sites, fanning out to every client of it.
 
 A client subscribes to topics (``site``, ``floor:1``, ``agency:so-tu-phap``, ``counter:12``,
 ``ticket:<id>``). It first gets a snapshot, or with ``since`` exactly the events it missed (a snapshot
@@ -12,7 +12,7 @@ How the fan-out stays cheap (see docs/fanout-notes.md for the measurements):
   floor are one group); the events of one stream read (a call-next is 2-3 events: completed, called,
   queue) are framed once per group and handed to each client's socket in one write: one syscall per
   client per call, no task switch, no per-client encoding.
-- That needs the socket: the endpoint gets it from :class:`qserver.ws.FanoutProtocol` (uvicorn's
+- That needs the socket: the endpoint gets it from :class:`qserver.live.fanout_protocol.FanoutProtocol` (uvicorn's
   websockets protocol plus ``write_frames``). Under another server, or when the client negotiated an
   extension (per-message deflate makes every client's bytes different), the client gets a bounded
   queue and a writer task instead.
@@ -35,12 +35,14 @@ from redis.asyncio import Redis
 
 from config import Site
 
-from ._fanout import _ZERO_ID, Client, _Encoded, _Group, _Snapshot, parse_stream_id, ws_frame
-from .present import present_event, present_state
-from .protocol import SUBPROTOCOLS, topics_for_event
-from .settings import Settings
+from ..engine import SiteEngine, StreamReader
+from ..present import present_event, present_state
+from ..protocol import SUBPROTOCOLS, parse_stream_id, topics_for_event
+from ..settings import Settings
+from .clients import Client, Group, Snapshot
+from .frames import ZERO_ID, Encoded
 
-__all__ = ["Hub", "Client", "parse_stream_id", "ws_frame"]
+__all__ = ["Hub", "choose_subprotocol"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,24 +54,23 @@ STOP_TIMEOUT_S = 2.0
 class Hub:
     """Fans out each site's stream to the websocket clients of this process."""
 
-    def __init__(self, redis: Redis, sites: dict[str, Site], engines: dict[str, Any], settings: Settings,
+    def __init__(self, redis: Redis, sites: dict[str, Site], engines: dict[str, SiteEngine], settings: Settings,
                  metrics: Any = None):
-        self.redis, self.sites, self.engines, self.settings = redis, sites, engines, settings
+        self.sites, self.engines, self.settings = sites, engines, settings
         self.metrics = metrics
+        self.reader = StreamReader(redis, sites)
         self.clients: dict[str, set[Client]] = defaultdict(set)          # site → clients
-        self._groups: dict[tuple, _Group] = {}                          # (site, topics, subprotocol) → group
-        self._by_topic: dict[tuple[str, str], set[_Group]] = defaultdict(set)
+        self._groups: dict[tuple, Group] = {}                           # (site, topics, subprotocol) → group
+        self._by_topic: dict[tuple[str, str], set[Group]] = defaultdict(set)
         self._tasks: list[asyncio.Task] = []
-        self.last_seen: dict[str, str] = {}
         #: site → id of the last event fanned out
         self.published_up_to: dict[str, tuple[int, int]] = {}
-        self._snapshots: dict[tuple[str, int | None], _Snapshot] = {}
+        self._snapshots: dict[tuple[str, int | None], Snapshot] = {}
         self._making: dict[tuple[str, int | None], asyncio.Future] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
-        for slug in self.sites:
-            self._tasks.append(asyncio.create_task(self._read_forever(slug), name=f"hub-reader-{slug}"))
+        self._tasks.append(asyncio.create_task(self._read_forever(), name="hub-reader"))
         self._tasks.append(asyncio.create_task(self._heartbeat_forever(), name="hub-heartbeat"))
 
     async def stop(self) -> None:
@@ -89,21 +90,21 @@ class Hub:
 
     # -- clients ----------------------------------------------------------------------------------
     def new_client(self, site: str, topics: frozenset[str], subprotocol: str, device: str | None = None,
-                   raw: Callable[[bytes], bool] | None = None) -> Client:
+                   write: Callable[[bytes], bool] | None = None) -> Client:
         # Only a client of exactly one floor gets that floor's part of the state (a hall display);
         # any other mix of topics gets the whole site's state.
         (only,) = topics if len(topics) == 1 else (None,)
         floor = int(only[6:]) if only and only.startswith("floor:") else None
         return Client(site, topics, subprotocol, limit=self.settings.client_queue_frames, device=device,
-                      floor=floor, raw=raw)
+                      floor=floor, write=write)
 
     def register(self, client: Client) -> None:
-        client.registered_after = self.published_up_to.get(client.site, _ZERO_ID)
+        client.registered_after = self.published_up_to.get(client.site, ZERO_ID)
         self.clients[client.site].add(client)
         key = (client.site, client.topics, client.subprotocol)
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = _Group(key, client.topics, client.subprotocol)
+            group = self._groups[key] = Group(client.topics, client.subprotocol)
             for topic in client.topics:
                 self._by_topic[(client.site, topic)].add(group)
         group.clients.add(client)
@@ -127,7 +128,7 @@ class Hub:
     def client_count(self) -> int:
         return sum(len(c) for c in self.clients.values())
 
-    async def first_frames(self, client: Client, since: str | None) -> list[_Encoded]:
+    async def first_frames(self, client: Client, since: str | None) -> list[Encoded]:
         """What a new client gets before live events: the missed events, or a snapshot.
 
         Call after :meth:`register`, so nothing published meanwhile is lost; the client's
@@ -141,7 +142,7 @@ class Hub:
         client.sent_up_to = snapshot.event_id
         return [snapshot]
 
-    async def _snapshot(self, client: Client) -> _Encoded:
+    async def _snapshot(self, client: Client) -> Encoded:
         """A snapshot that covers every event fanned out before the client registered (so the live
         events after it, from the client's backlog, leave no gap): the shared one when it does and
         is young, else the one being read (or a new one), which is then shared in turn."""
@@ -161,63 +162,44 @@ class Hub:
         # events keep coming: one of its own, read after it registered
         return (await self._make_snapshot(*key)).item
 
-    async def _make_snapshot(self, slug: str, floor: int | None) -> _Snapshot:
+    async def _make_snapshot(self, slug: str, floor: int | None) -> Snapshot:
         read_at = time.monotonic()
         state = present_state(self.sites[slug], await self.engines[slug].state(), floor)
-        made = _Snapshot(_Encoded({"type": "snapshot", "event_id": state["event_id"], "state": state}), read_at)
+        made = Snapshot(Encoded({"type": "snapshot", "event_id": state["event_id"], "state": state}), read_at)
         current = self._snapshots.get((slug, floor))
         if current is None or current.read_at <= read_at:
             self._snapshots[(slug, floor)] = made
         return made
 
-    async def _replay(self, client: Client, since: str) -> list[_Encoded] | None:
+    async def _replay(self, client: Client, since: str) -> list[Encoded] | None:
         """Events after ``since`` for the client's topics; None when they are no longer all retained."""
         try:
             since_id = parse_stream_id(since)
         except ValueError:
             return None
-        key = self.engines[client.site].keys.events
-        if not await self._retained_after(key, since_id):
-            return None
-        entries = await self.redis.xrange(key, min=f"({since}", count=self.settings.replay_max_events + 1)
-        if len(entries) > self.settings.replay_max_events:
+        entries = await self.engines[client.site].events_after(since, self.settings.replay_max_events)
+        if entries is None:
             return None
         site = self.sites[client.site]
         frames = []
-        for entry_id, fields in entries:
-            frame = present_event(site, entry_id.decode(), fields[b"e"])
+        for entry_id, payload in entries:
+            frame = present_event(site, entry_id, payload)
             if topics_for_event(frame) & client.topics:
-                frames.append(_Encoded(frame))
-        client.sent_up_to = parse_stream_id(entries[-1][0].decode()) if entries else since_id
+                frames.append(Encoded(frame))
+        client.sent_up_to = parse_stream_id(entries[-1][0]) if entries else since_id
         return frames
-
-    async def _retained_after(self, key: str, since_id: tuple[int, int]) -> bool:
-        """True when every event after ``since_id`` is still in the stream, and the id is not from
-        the future (a wiped or replaced Redis)."""
-        try:
-            info = await self.redis.xinfo_stream(key)
-        except Exception:  # no stream yet
-            return False
-        last = info["last-generated-id"]
-        if since_id > parse_stream_id(last.decode() if isinstance(last, bytes) else str(last)):
-            return False
-        added = info.get("entries-added")
-        if added is not None and int(added) == int(info["length"]):
-            return True  # Redis 7: nothing was ever trimmed
-        first = info.get("first-entry")  # trimmed (or Redis 6.2): replay only from what is there
-        return bool(first) and since_id >= parse_stream_id(first[0].decode())
 
     # -- fan-out ----------------------------------------------------------------------------------
     def publish(self, site: str, frames: list[dict[str, Any]] | dict[str, Any]) -> int:
         """Fan out presented events (one stream read, in order); returns how many clients got any.
 
         Each group's share of the events is framed once; a client writing directly gets it in one
-        write, the others (not live yet, paused, or without a raw socket) frame by frame.
+        write, the others (not live yet, paused, or without a socket to write to) frame by frame.
         """
-        items = [_Encoded(frames)] if isinstance(frames, dict) else [_Encoded(f) for f in frames]
+        items = [Encoded(frames)] if isinstance(frames, dict) else [Encoded(f) for f in frames]
         if not items:
             return 0
-        by_group: dict[_Group, list[_Encoded]] = {}
+        by_group: dict[Group, list[Encoded]] = {}
         by_topic = self._by_topic
         for item in items:
             for topic in topics_for_event(item.frame):
@@ -236,50 +218,45 @@ class Hub:
                 if client.direct and (first_id is None or first_id > client.sent_up_to):
                     if data is None:
                         data = b"".join([item.framed(group.subprotocol) for item in share])
-                    client.raw(data)
+                    client.write(data)
                 else:
                     client.offer_all(share)
                 delivered += 1
         return delivered
 
-    async def _read_forever(self, slug: str) -> None:
-        """XREAD the site's stream and publish each read; back off and go on after any failure."""
-        site = self.sites[slug]
-        key = self.engines[slug].keys.events
-        last_id: str | None = None
+    async def _read_forever(self) -> None:
+        """Read every site's new events and publish each site's share; back off and go on after any failure."""
         delay = 0.2
         while True:
             try:
-                if last_id is None:
-                    newest = await self.redis.xrevrange(key, count=1)
-                    last_id = newest[0][0].decode() if newest else "0-0"
-                # block well under the client's socket timeout (5 s), or the wait itself looks like a dead socket
-                reply = await self.redis.xread({key: last_id}, block=2000, count=500)
+                batches = await self.reader.read(block_ms=2000, count=500)
                 delay = 0.2
-                for _stream, entries in reply or ():
-                    frames = []
-                    for entry_id, fields in entries:
-                        last_id = entry_id.decode()
-                        try:
-                            frames.append(present_event(site, last_id, fields[b"e"]))
-                        except (KeyError, ValueError, TypeError):
-                            logger.exception("skipping a malformed event %s of %s", last_id, slug)
-                    self.publish(slug, frames)
-                    if self.metrics is not None:
-                        for frame in frames:
-                            self.metrics.event(slug, frame)
-                self.last_seen[slug] = last_id
+                for slug, entries in batches:
+                    self._publish_entries(slug, entries)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis down or restarting: keep trying, never die
-                logger.warning("stream reader of %s: %s; retrying in %.1fs", slug, exc, delay)
+                logger.warning("stream reader: %s; retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _publish_entries(self, slug: str, entries: list[tuple[str, bytes]]) -> None:
+        site = self.sites[slug]
+        frames = []
+        for entry_id, payload in entries:
+            try:
+                frames.append(present_event(site, entry_id, payload))
+            except (KeyError, ValueError, TypeError):
+                logger.exception("skipping a malformed event %s of %s", entry_id, slug)
+        self.publish(slug, frames)
+        if self.metrics is not None:
+            for frame in frames:
+                self.metrics.event(slug, frame)
 
     async def _heartbeat_forever(self) -> None:
         while True:
             await asyncio.sleep(self.settings.heartbeat_s)
-            beat = _Encoded({"type": "heartbeat", "event_id": None, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+            beat = Encoded({"type": "heartbeat", "event_id": None, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             for clients in list(self.clients.values()):
                 for client in list(clients):
                     client.offer(beat)

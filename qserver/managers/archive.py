@@ -21,22 +21,16 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
-from .engine import SiteEngine
-from .exceptions import QServerError
-from .reports import annotate, day_bounds_ms
+from ..engine import SiteEngine, day_bounds_ms
+from ..exceptions import ArchiveUnavailable
+from .reports import annotate
 
-__all__ = ["Archive", "History", "day_tickets", "events_between", "report_for_cli"]
+__all__ = ["Archive", "History"]
 
 logger = logging.getLogger(__name__)
-
-#: Events that say nothing a report or the audit trail needs (queue counts are derived data).
-SKIPPED_EVENTS = frozenset({"queue"})
-#: Events of ``at`` this much before a window's start still get read (clocks of processes differ a little).
-CLOCK_SLACK_MS = 60_000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS days (
     site TEXT NOT NULL, day TEXT NOT NULL, archived_at TEXT NOT NULL, tickets INTEGER NOT NULL,
@@ -125,49 +119,6 @@ class _closing:
         self.connection.close()
 
 
-# -- reading a day from Redis ------------------------------------------------------------------------
-async def day_tickets(engine: SiteEngine, first: dt.date, last: dt.date | None = None) -> list[dict[str, Any]]:
-    """Tickets issued on ``first``..``last`` (local days) as Redis holds them, by issue time."""
-    start, _ = day_bounds_ms(engine.site, first)
-    _, end = day_bounds_ms(engine.site, last or first)
-    ids = await engine._read(engine.redis.zrangebyscore(engine.keys.ticket_index, start, f"({end}"))
-    if not ids:
-        return []
-    blobs = await engine._read(engine.redis.hmget(engine.keys.tickets, ids))
-    return [json.loads(blob) for blob in blobs if blob]
-
-
-async def events_between(engine: SiteEngine, start_ms: int, end_ms: int, *,
-                         chunk: int = 2000) -> list[tuple[str, dict[str, Any]]]:
-    """Stream events whose ``at`` is in [start_ms, end_ms), oldest first.
-
-    Reads the stream backwards from its newest entry and stops once it passes ``start_ms`` (events are
-    appended in time order): a day's audit reads that day and the ones after it only. Stream ids are
-    the Redis server's time, not the site clock, so ``at`` decides.
-    """
-    found: list[tuple[str, dict[str, Any]]] = []
-    upper = "+"
-    while True:
-        batch = await engine._read(engine.redis.xrevrange(engine.keys.events, max=upper, min="-", count=chunk))
-        if not batch:
-            break
-        for raw_id, fields in batch:
-            try:
-                event = json.loads(fields[b"e"])
-            except (KeyError, ValueError):
-                continue
-            at = event.get("at") or 0
-            if start_ms <= at < end_ms and event.get("type") not in SKIPPED_EVENTS:
-                found.append((raw_id.decode(), event))
-        oldest_id = batch[-1][0].decode()
-        oldest_at = json.loads(batch[-1][1].get(b"e", b"{}")).get("at") or 0
-        if len(batch) < chunk or oldest_at < start_ms - CLOCK_SLACK_MS:
-            break
-        upper = "(" + oldest_id
-    found.reverse()
-    return found
-
-
 # -- today from Redis, the past from the archive -------------------------------------------------------
 async def _db(function, *args: Any) -> Any:
     """Run a blocking archive call in a worker thread; SQLite failures become a JSON 500 answer."""
@@ -175,8 +126,8 @@ async def _db(function, *args: Any) -> Any:
         return await asyncio.to_thread(function, *args)
     except (sqlite3.Error, OSError) as exc:
         logger.error("archive %s failed: %s", getattr(function, "__name__", function), exc)
-        raise QServerError(f"Không đọc/ghi được kho lưu trữ báo cáo ({exc}). / The report archive failed: {exc}",
-                           code="archive_unavailable") from exc
+        raise ArchiveUnavailable(f"Không đọc/ghi được kho lưu trữ báo cáo ({exc}). / The report archive failed: {exc}"
+                                 ) from exc
 
 
 class History:
@@ -200,11 +151,9 @@ class History:
                 return []
             await self.engine.rollover()
             archived = await _db(self.archive.archived_days, self.engine.site.slug)
-            oldest = await self.engine._read(self.engine.redis.zrange(self.engine.keys.ticket_index, 0, 0,
-                                                                      withscores=True))
+            first = await self.engine.oldest_ticket_day()
             written: list[str] = []
-            if oldest:
-                first = dt.datetime.fromtimestamp(oldest[0][1] / 1000, tz=self.engine.site.tz).date()
+            if first is not None:
                 pending = [first + dt.timedelta(days=i) for i in range((today - first).days)]
                 pending = [day for day in pending if day.isoformat() not in archived]
                 if pending:
@@ -217,8 +166,8 @@ class History:
         site = self.engine.site
         start, _ = day_bounds_ms(site, days[0])
         _, end = day_bounds_ms(site, days[-1])
-        events = await events_between(self.engine, start, end)
-        tickets = await day_tickets(self.engine, days[0], days[-1])
+        events = await self.engine.events_between(start, end)
+        tickets = await self.engine.tickets_issued(days[0], days[-1])
         written = []
         for day in days:
             lo, hi = day_bounds_ms(site, day)
@@ -240,8 +189,8 @@ class History:
                                 min(last, today - dt.timedelta(days=1)).isoformat())
         if first <= today <= last:
             start, end = day_bounds_ms(self.engine.site, today)
-            events = await events_between(self.engine, start, end)
-            result += annotate(await day_tickets(self.engine, today), events)
+            events = await self.engine.events_between(start, end)
+            result += annotate(await self.engine.tickets_issued(today), events)
         return result
 
     async def events(self, day: dt.date) -> list[tuple[str, dict[str, Any]]]:
@@ -254,36 +203,4 @@ class History:
         if day > today:
             return []
         start, end = day_bounds_ms(self.engine.site, day)
-        return await events_between(self.engine, start, end)
-
-
-# -- the command line ---------------------------------------------------------------------------------
-async def report_for_cli(args: Any, *, clock: Any = None) -> str | bytes:
-    """What ``qserver stats`` prints: a text table, or the CSV bytes with ``--csv`` (``clock`` for tests)."""
-    import config
-    from redis.asyncio import Redis
-
-    from .cli import redis_url_for
-    from .clock import SystemClock
-    from .reports import compute, format_table, report_csv
-    from .settings import Settings
-
-    settings = Settings.from_env(config=tuple(args.config) if getattr(args, "config", None) else None)
-    sites = config.load_sites(*settings.config)
-    if args.site not in sites:
-        raise SystemExit(f"error: site '{args.site}' is not configured (known: {', '.join(sites)})")
-    with redis_url_for(settings) as url:
-        client = Redis.from_url(url)
-        try:
-            engine = SiteEngine(client, sites[args.site], clock or SystemClock(), secret=b"unused-by-reports")
-            history = History(engine, Archive(settings.data_dir / "archive.sqlite"))
-            try:
-                day = dt.date.fromisoformat(args.date) if args.date else history.today()
-            except ValueError:
-                raise SystemExit(f"error: --date {args.date!r} is not a date like 2026-11-24") from None
-            started = time.perf_counter()
-            report = compute(engine.site, await history.tickets(day, day), day, day)
-            logger.debug("report computed in %.3fs", time.perf_counter() - started)
-        finally:
-            await client.aclose()
-    return report_csv(report) if args.csv else format_table(report)
+        return await self.engine.events_between(start, end)

@@ -1,42 +1,46 @@
-"""The queue engine of one site: every transition is one Lua script (see ``scripts.py``).
+"""The transitions of one site: every one is one Lua script (see ``scripts.py``).
 
 The engine validates what it can without Redis (known agency, counter, field values, receiving hours),
 then runs the script, which decides atomically against the live state and appends the event. Lua error
-answers become :mod:`qserver.exceptions` errors; nothing is written on a refusal.
+answers become :mod:`qserver.exceptions` errors; nothing is written on a refusal. Answers are raw data
+(stored JSON, times in ms): the presenter shapes them for the outside.
+
+Idempotency: a transition given a ``key`` answers a second call with the same key (per counter, or per
+issuer for tickets) within a day with the first answer, and does nothing again; the scopes are built
+here and nowhere else.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import statistics
-import time
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config import Site
 
+from ..clock import Clock
+from ..exceptions import (CONFLICT_MESSAGES, Conflict, InvalidField, QServerError, unknown_agency, unknown_counter,
+                          unknown_ticket)
 from . import hours
 from .cccd import age_on, parse_cccd, person_hash
-from .clock import Clock
-from .exceptions import CONFLICT_MESSAGES, Conflict, InvalidField, NotFound, QServerError, Unavailable
-from .keys import DAY_TTL_S, SiteKeys
-from .present import iso
+from .keys import DAY_TTL_S
+from .reads import SiteReader, guarded
 from .scripts import SCRIPTS
 
-__all__ = ["SiteEngine", "PRIORITIES", "OUTCOMES", "DEFAULT_SERVICE_S"]
+__all__ = ["SiteEngine", "PRIORITIES", "OUTCOMES", "TICKET_STATUSES", "COUNTER_STATUSES", "COUNTER_ACTIONS",
+           "check_key"]
 
 logger = logging.getLogger(__name__)
 
 PRIORITIES = ("elderly", "disabled", "pregnant", "merit")
+#: ``completed`` is what call-next gives the ticket it finishes; an officer chooses one of the others.
 OUTCOMES = ("completed", "received", "returned", "resolved", "guided")
-#: Service time assumed for an agency until it has served a ticket today.
-DEFAULT_SERVICE_S = 300
-#: How long a process reuses the service times and counters behind a wait estimate.
-WAIT_CACHE_S = 1.0
+TICKET_STATUSES = ("waiting", "called", "done", "no_show", "expired")
+COUNTER_STATUSES = ("open", "paused", "closed")
+#: The officer's buttons (HTTP ``.../counters/{id}/{action}``); pads send those of ``protocol.PAD_ACTIONS``.
+COUNTER_ACTIONS = ("call-next", "recall", "no-show", "complete", "transfer", "pause", "resume")
 
 
 def lua_number_format(number_format: str, prefix: str) -> str:
@@ -49,25 +53,31 @@ def lua_number_format(number_format: str, prefix: str) -> str:
     return text
 
 
+def check_key(key: Any) -> str:
+    """An idempotency key as given (``""`` for none); InvalidField unless a string of 1-100 characters."""
+    if key is None:
+        return ""
+    if not isinstance(key, str) or not 0 < len(key) <= 100:
+        raise InvalidField("'key' phải là chuỗi 1–100 ký tự. / 'key' must be a string of 1-100 characters.")
+    return key
+
+
 def _check_dossier(dossier: Any) -> None:
     if dossier is not None and (not isinstance(dossier, str) or not 0 < len(dossier) <= 64):
         raise InvalidField("'dossier' phải là chuỗi 1–64 ký tự. / 'dossier' must be a string of 1-64 characters.")
 
 
-class SiteEngine:
-    """All transitions of one site. Create once per process; share freely between tasks."""
+class SiteEngine(SiteReader):
+    """All transitions of one site (and, inherited, its reads). Create once per process; share freely."""
 
     def __init__(self, redis: Redis, site: Site, clock: Clock, *, secret: bytes,
                  stream_maxlen: int = 200_000, always_open: bool = False):
-        self.redis, self.site, self.clock = redis, site, clock
-        self.keys = SiteKeys(site.slug)
+        super().__init__(redis, site, clock)
         self.secret = secret
         self.stream_maxlen = stream_maxlen
         self.always_open = always_open
-        self._slugs = [agency.slug for agency in site.agencies]
         self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
         self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
-        self._wait_cache: tuple[float, dict[str, tuple[float, int]]] | None = None
         self._keys_of_day: tuple[str, list[str]] = ("", [])
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -80,20 +90,13 @@ class SiteEngine:
                                        k.persons(day), k.issue_seq, *(k.queue(slug) for slug in self._slugs)])
         return self._keys_of_day[1]
 
-    def today(self) -> str:
-        return hours.service_day(self.site, self.clock.now()).isoformat()
-
     async def _run(self, name: str, *args: Any, actor: str = "", idem: str = "",
                    _retry: bool = True) -> dict[str, Any]:
         now = self.clock.now()
         day = hours.service_day(self.site, now).isoformat()
         argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
                 ",".join(self._slugs), *("" if a is None else a for a in args)]
-        try:
-            raw = await self._scripts[name](keys=self._fixed_keys(day), args=argv)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise Unavailable("Mất kết nối tới Redis. / Redis is unreachable.") from exc
-        answer = json.loads(raw)
+        answer = json.loads(await guarded(self._scripts[name](keys=self._fixed_keys(day), args=argv)))
         if answer.get("err") == "rollover" and _retry:
             await self.rollover()
             return await self._run(name, *args, actor=actor, idem=idem, _retry=False)
@@ -109,15 +112,11 @@ class SiteEngine:
     def _error(self, answer: dict[str, Any]) -> QServerError:
         code = answer["err"]
         if code == "unknown_counter":
-            return NotFound(f"Quầy '{answer['counter']}' không có ở {self.site.slug}. "
-                            f"/ counter '{answer['counter']}' is not configured for site '{self.site.slug}'",
-                            code=code)
+            return unknown_counter(answer["counter"], self.site.slug)
         if code == "unknown_ticket":
-            return NotFound(f"Không tìm thấy số '{answer['ticket']}'. / ticket '{answer['ticket']}' not found",
-                            code=code)
+            return unknown_ticket(answer["ticket"])
         if code == "unknown_agency":
-            return NotFound(f"Không có cơ quan '{answer['agency']}'. / agency '{answer['agency']}' not found",
-                            code=code)
+            return unknown_agency(answer["agency"], self.site.slug)
         template = CONFLICT_MESSAGES.get(code, code)
         fields = {key: answer.get(key, "") for key in ("counter", "ticket", "agency")}
         if code == "same_agency":
@@ -126,7 +125,7 @@ class SiteEngine:
 
     async def rollover(self) -> dict[str, Any]:
         """Close the stored service day (expire or carry over its queues) and open today's."""
-        forget_before_ms = int(self.clock.now().timestamp() * 1000) - DAY_TTL_S * 1000
+        forget_before_ms = self.now_ms() - DAY_TTL_S * 1000
         answer = await self._run("rollover", self.site.end_of_day, forget_before_ms, actor="system")
         if answer.get("rolled"):
             logger.info("site %s rolled over to %s (%s tickets expired)", self.site.slug, self.today(),
@@ -135,7 +134,7 @@ class SiteEngine:
 
     async def seed_counters(self) -> int:
         """Add the configured counters that Redis does not know yet; returns how many."""
-        now_ms = int(self.clock.now().timestamp() * 1000)
+        now_ms = self.now_ms()
         blobs = [json.dumps({"id": c.id, "floor": c.floor, "agencies": list(c.agencies), "status": "open",
                              "served": 0, "since": now_ms, **({"name": c.name} if c.name else {})},
                             ensure_ascii=False)
@@ -150,17 +149,13 @@ class SiteEngine:
         try:
             return self.site.agency_by_slug[slug]
         except KeyError:
-            raise NotFound(f"Không có cơ quan '{slug}' ở {self.site.slug}. "
-                           f"/ agency '{slug}' is not configured for site '{self.site.slug}'",
-                           code="unknown_agency") from None
+            raise unknown_agency(slug, self.site.slug) from None
 
     def counter(self, counter_id: str):
         try:
             return self.site.counter_by_id[counter_id]
         except KeyError:
-            raise NotFound(f"Quầy '{counter_id}' không có ở {self.site.slug}. "
-                           f"/ counter '{counter_id}' is not configured for site '{self.site.slug}'",
-                           code="unknown_counter") from None
+            raise unknown_counter(counter_id, self.site.slug) from None
 
     def check_open(self) -> None:
         """Refuse (409 ``closed_hours``) outside receiving hours, saying when the center opens."""
@@ -174,48 +169,54 @@ class SiteEngine:
 
     # -- transitions ------------------------------------------------------------------------------
     async def issue(self, agency: str, *, priority: str | None = None, citizen_qr: str | None = None,
-                    actor: str = "", idem: str = "") -> dict[str, Any]:
-        """Issue a ticket (201). Raises Conflict outside hours or when the person holds one already."""
+                    actor: str = "", issuer: str = "", key: str | None = None) -> dict[str, Any]:
+        """Issue a ticket (201). ``key`` is idempotent per ``issuer`` (a kiosk). Raises Conflict outside
+        hours or when the person holds one already."""
         target = self.agency(agency)
         if priority is not None and priority not in PRIORITIES:
             raise InvalidField(f"'priority' phải là một trong {', '.join(PRIORITIES)}. "
                                f"/ 'priority' must be one of {', '.join(PRIORITIES)} or null.")
         if citizen_qr is not None and not isinstance(citizen_qr, str):
             raise InvalidField("'citizen_qr' phải là chuỗi. / 'citizen_qr' must be a string.")
+        key = check_key(key)
         self.check_open()
+        day = hours.service_day(self.site, self.clock.now())
         person = ""
         if citizen_qr:
             card = parse_cccd(citizen_qr)
             person = person_hash(self.secret, card.id_number)
-            today = hours.service_day(self.site, self.clock.now())
-            if priority is None and age_on(card.birth_date, today) >= self.site.priority_age:
+            if priority is None and age_on(card.birth_date, day) >= self.site.priority_age:
                 priority = "elderly"
-        day = hours.service_day(self.site, self.clock.now())
         return await self._run("issue", target.slug, self._formats[target.slug], target.floor, priority or "",
-                               person, day.strftime("%Y%m%d"), self.site.slug, actor=actor, idem=idem)
+                               person, day.strftime("%Y%m%d"), self.site.slug, actor=actor,
+                               idem=f"issue:{issuer}:{key}" if key else "")
 
-    async def call_next(self, counter: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
+    def _counter_idem(self, counter: str, key: str | None) -> str:
+        """Validate the counter and the key; the idempotency field of a counter's button."""
+        self.counter(counter)
+        key = check_key(key)
+        return f"{counter}:{key}" if key else ""
+
+    async def call_next(self, counter: str, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
         """Call the next ticket (200) or answer 204 when nobody waits for the counter's agencies."""
-        self.counter(counter)
-        return await self._run("call_next", counter, actor=actor, idem=idem)
+        return await self._run("call_next", counter, actor=actor, idem=self._counter_idem(counter, key))
 
-    async def call_ticket(self, counter: str, ticket_id: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
+    async def call_ticket(self, counter: str, ticket_id: str, *, actor: str = "",
+                          key: str | None = None) -> dict[str, Any]:
         """Call one waiting ticket out of order (the event is marked ``out_of_order``)."""
-        self.counter(counter)
-        return await self._run("call_ticket", counter, ticket_id, actor=actor, idem=idem)
+        return await self._run("call_ticket", counter, ticket_id, actor=actor, idem=self._counter_idem(counter, key))
 
-    async def recall(self, counter: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
-        self.counter(counter)
-        return await self._run("recall", counter, actor=actor, idem=idem)
+    async def recall(self, counter: str, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
+        return await self._run("recall", counter, actor=actor, idem=self._counter_idem(counter, key))
 
-    async def no_show(self, counter: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
-        self.counter(counter)
-        return await self._run("no_show", counter, self.site.no_show_return_after, actor=actor, idem=idem)
+    async def no_show(self, counter: str, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
+        return await self._run("no_show", counter, self.site.no_show_return_after, actor=actor,
+                               idem=self._counter_idem(counter, key))
 
     async def complete(self, counter: str, outcome: str | None = None, *, dossier: str | None = None,
-                       actor: str = "", idem: str = "") -> dict[str, Any]:
+                       actor: str = "", key: str | None = None) -> dict[str, Any]:
         """The current ticket is done, with an outcome and, when the officer entered one, a dossier code."""
-        self.counter(counter)
+        idem = self._counter_idem(counter, key)
         if outcome is None:
             outcome = "completed"
         if outcome not in OUTCOMES:
@@ -224,40 +225,41 @@ class SiteEngine:
         _check_dossier(dossier)
         return await self._run("complete", counter, outcome, dossier or "", actor=actor, idem=idem)
 
-    async def transfer(self, counter: str, agency: str, *, actor: str = "", idem: str = "") -> dict[str, Any]:
-        self.counter(counter)
+    async def transfer(self, counter: str, agency: Any, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
+        idem = self._counter_idem(counter, key)
+        if agency is None:
+            raise InvalidField("Thiếu 'agency'. / 'agency' is required.")
         target = self.agency(agency)
         return await self._run("transfer", counter, target.slug, target.floor, actor=actor, idem=idem)
 
     async def counter_action(self, counter: str, action: str, *, outcome: str | None = None,
                              agency: Any = None, dossier: str | None = None, reason: str | None = None,
-                             actor: str = "", idem: str = "") -> dict[str, Any]:
-        """One officer button by name (``call-next``, ``recall``, ``no-show``, ``complete``, ``transfer``,
-        ``pause``, ``resume``): the one mapping the HTTP API and the pads' websocket commands share."""
+                             actor: str = "", key: str | None = None) -> dict[str, Any]:
+        """One officer button by name (:data:`COUNTER_ACTIONS`): the one mapping the HTTP API and the
+        pads' websocket commands share."""
         if action == "call-next":
-            return await self.call_next(counter, actor=actor, idem=idem)
+            return await self.call_next(counter, actor=actor, key=key)
         if action == "recall":
-            return await self.recall(counter, actor=actor, idem=idem)
+            return await self.recall(counter, actor=actor, key=key)
         if action == "no-show":
-            return await self.no_show(counter, actor=actor, idem=idem)
+            return await self.no_show(counter, actor=actor, key=key)
         if action == "complete":
-            return await self.complete(counter, outcome, dossier=dossier, actor=actor, idem=idem)
+            return await self.complete(counter, outcome, dossier=dossier, actor=actor, key=key)
         if action == "transfer":
-            if agency is None:
-                raise InvalidField("Thiếu 'agency'. / 'agency' is required.")
-            return await self.transfer(counter, agency, actor=actor, idem=idem)
+            return await self.transfer(counter, agency, actor=actor, key=key)
         if action in ("pause", "resume"):
-            return await self.set_status(counter, action, reason, actor=actor, idem=idem)
-        raise InvalidField(f"unknown action {action!r}")
+            return await self.set_status(counter, action, reason, actor=actor, key=key)
+        raise InvalidField(f"'action' phải là một trong {', '.join(COUNTER_ACTIONS)}. "
+                           f"/ unknown action {action!r}")
 
     async def move_ticket(self, ticket_id: str, agency: str, *, actor: str = "") -> dict[str, Any]:
         target = self.agency(agency)
         return await self._run("move_ticket", ticket_id, target.slug, target.floor, actor=actor)
 
     async def set_status(self, counter: str, action: str, reason: str | None = None, *, actor: str = "",
-                         idem: str = "") -> dict[str, Any]:
+                         key: str | None = None) -> dict[str, Any]:
         """``action`` is pause, resume, open or close."""
-        self.counter(counter)
+        idem = self._counter_idem(counter, key)
         if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
             raise InvalidField("'reason' phải là chuỗi tối đa 200 ký tự. / 'reason' must be a string of at most 200 characters.")
         return await self._run("set_status", counter, action, reason or "", actor=actor, idem=idem)
@@ -279,90 +281,6 @@ class SiteEngine:
         _check_dossier(dossier)
         return await self._run("rate", ticket_id, score, dossier or "", actor=actor)
 
-    # -- reads ------------------------------------------------------------------------------------
-    async def _read(self, coro):
-        try:
-            return await coro
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise Unavailable("Mất kết nối tới Redis. / Redis is unreachable.") from exc
-
-    async def ticket(self, ticket_id: str) -> dict[str, Any]:
-        """The stored ticket with ``ahead`` and ``eta_s`` when it waits; NotFound otherwise."""
-        raw = await self._read(self.redis.hget(self.keys.tickets, ticket_id))
-        if raw is None:
-            raise NotFound(f"Không tìm thấy số '{ticket_id}'. / ticket '{ticket_id}' not found", code="unknown_ticket")
-        ticket = json.loads(raw)
-        if ticket["status"] == "waiting":
-            ahead = await self._read(self.redis.zrank(self.keys.queue(ticket["agency"]), ticket_id))
-            ticket["ahead"] = ahead
-            ticket["eta_s"] = await self.estimate_wait(ticket["agency"], ahead or 0)
-        else:
-            ticket["ahead"] = 0 if ticket["status"] == "called" else None
-        return ticket
-
-    async def estimate_wait(self, agency: str, ahead: int) -> int:
-        """Seconds until a ticket with ``ahead`` people before it is called: the median of the agency's
-        recent service times × (people ahead + 1) ÷ open counters serving it."""
-        per_ticket_s, serving = (await self._wait_factors()).get(agency, (DEFAULT_SERVICE_S, 0))
-        return int(round(per_ticket_s * (ahead + 1) / max(serving, 1)))
-
-    async def _wait_factors(self) -> dict[str, tuple[float, int]]:
-        """agency → (median service s, open counters serving it), read at most once a second: an
-        estimate needs no fresher data, and a busy kiosk hall must not pay a round trip per ticket."""
-        now = time.monotonic()
-        if self._wait_cache is not None and self._wait_cache[0] > now:
-            return self._wait_cache[1]
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hgetall(self.keys.service_times)
-        pipe.hvals(self.keys.counters)
-        recent, counters = await self._read(pipe.execute())
-        serving: dict[str, int] = {}
-        for raw in counters:
-            counter = json.loads(raw)
-            if counter.get("status") == "open":
-                for slug in counter.get("agencies") or []:
-                    serving[slug] = serving.get(slug, 0) + 1
-        durations = {key.decode(): json.loads(value) for key, value in recent.items()}
-        medians = {slug: statistics.median(ms) / 1000 for slug, ms in durations.items() if ms}
-        factors = {slug: (medians.get(slug, DEFAULT_SERVICE_S), serving.get(slug, 0)) for slug in self._slugs}
-        self._wait_cache = (now + WAIT_CACHE_S, factors)
-        return factors
-
-    async def state(self) -> dict[str, Any]:
-        """Counters, waiting per agency, recent calls and notices: what a display shows first."""
-        k = self.keys
-        # MULTI/EXEC: the state and the stream's last id are one snapshot, so a client that takes
-        # live events after that id misses nothing and sees nothing twice.
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hgetall(k.counters)
-        for slug in self._slugs:
-            pipe.zcard(k.queue(slug))
-        pipe.lrange(k.calls, 0, 49)
-        pipe.hgetall(k.notices)
-        pipe.xrevrange(k.events, count=1)
-        results = await self._read(pipe.execute())
-        counters_raw, counts = results[0], results[1:1 + len(self._slugs)]
-        calls_raw, notices_raw, last = results[1 + len(self._slugs):]
-        counters = {key.decode(): json.loads(value) for key, value in counters_raw.items()}
-        current_ids = [c["current"] for c in counters.values() if c.get("current")]
-        currents = {}
-        if current_ids:
-            blobs = await self._read(self.redis.hmget(k.tickets, current_ids))
-            currents = {tid: json.loads(b) for tid, b in zip(current_ids, blobs) if b}
-        now_ms = int(self.clock.now().timestamp() * 1000)
-        notices = [n for n in (json.loads(v) for v in notices_raw.values()) if n.get("expires_at", 0) > now_ms]
-        order = {c.id: i for i, c in enumerate(self.site.counters)}
-        return {
-            "site": self.site.slug,
-            "day": self.today(),
-            "event_id": last[0][0].decode() if last else "0-0",
-            "counters": [(c, currents.get(c.get("current"))) for c in
-                         sorted(counters.values(), key=lambda c: order.get(c["id"], len(order)))],
-            "waiting": dict(zip(self._slugs, counts)),
-            "calls": [json.loads(c) for c in calls_raw],
-            "notices": sorted(notices, key=lambda n: n["created_at"], reverse=True),
-        }
-
     async def post_notice(self, text: Any, floor: Any = None, ttl_s: Any = 600, *, actor: str = "") -> dict[str, Any]:
         """Put a message on the hall displays (one floor or all) for ``ttl_s`` seconds."""
         if not isinstance(text, str) or not text.strip() or len(text) > 500:
@@ -371,7 +289,7 @@ class SiteEngine:
             raise InvalidField(f"'floor' {floor!r} không có ở {self.site.slug}. / unknown floor {floor!r}.")
         if isinstance(ttl_s, bool) or not isinstance(ttl_s, int) or not 10 <= ttl_s <= 86400:
             raise InvalidField("'ttl_s' phải là số giây 10–86400. / 'ttl_s' must be 10..86400 seconds.")
-        now_ms = int(self.clock.now().timestamp() * 1000)
+        now_ms = self.now_ms()
         notice = {"id": f"n{now_ms}", "text": text.strip(), "created_at": now_ms, "expires_at": now_ms + ttl_s * 1000,
                   "by": actor}
         if floor is not None:
@@ -381,11 +299,9 @@ class SiteEngine:
         pipe = self.redis.pipeline(transaction=True)  # blind writes: one MULTI
         pipe.hset(self.keys.notices, notice["id"], blob)
         pipe.xadd(self.keys.events, {"e": event}, maxlen=self.stream_maxlen, approximate=True)
-        _, event_id = await self._read(pipe.execute())
-        notice["expires_at"] = iso(self.site, notice["expires_at"])
-        return {"notice": notice, "event_id": event_id.decode()}
+        _, event_id = await guarded(pipe.execute())
+        return {"status": 201, "notice": notice, "event_id": event_id.decode()}
 
     async def record_ack(self, device: str, event_id: str) -> None:
         """Remember the last event a device (display, announcer) acknowledged, and when."""
-        now_ms = int(self.clock.now().timestamp() * 1000)
-        await self._read(self.redis.hset(self.keys.acks, device, json.dumps({"event_id": event_id, "at": now_ms})))
+        await guarded(self.redis.hset(self.keys.acks, device, json.dumps({"event_id": event_id, "at": self.now_ms()})))

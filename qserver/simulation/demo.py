@@ -25,7 +25,7 @@ from pathlib import Path
 
 import config
 
-from .settings import Settings
+from ..settings import Settings
 
 __all__ = ["cmd_demo", "has_audio_device", "announcer_command"]
 
@@ -78,7 +78,7 @@ def announcer_command(url: str, data_dir: Path, *, audio: bool) -> list[str] | N
 async def _create_credentials(redis_url: str) -> Credentials:
     from redis.asyncio import Redis
 
-    from .auth import Auth
+    from ..auth import Auth
 
     client = Redis.from_url(redis_url)
     try:
@@ -141,7 +141,7 @@ class Demo:
 
     # -- the demo thread --------------------------------------------------------------------------
     async def _drive(self) -> None:
-        from .simulation import SimulationConfig, run_simulation
+        from . import SimulationConfig, run_simulation
 
         while not self.server.started:
             if self.server.should_exit or self.stopping.is_set():
@@ -243,7 +243,7 @@ def _interrupt(signum, frame) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .cli import serve
+    from ..server import serve
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.speed <= 0:

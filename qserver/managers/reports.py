@@ -22,29 +22,15 @@ import io
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from html import escape
 from typing import Any
 
 from config import Site
 
-__all__ = [
-    "RATING_LABELS", "day_bounds_ms", "percentile", "summarize", "annotate", "officer_name", "compute",
-    "report_csv", "hourly_svg", "daily_svg", "ratings_svg", "format_table", "cmd_stats",
-]
+from ..labels import RATING_LABELS, counter_name
 
-#: Rating levels shown to citizens, best first.
-RATING_LABELS = {
-    3: {3: "Rất hài lòng", 2: "Hài lòng", 1: "Không hài lòng"},
-    5: {5: "Rất hài lòng", 4: "Hài lòng", 3: "Bình thường", 2: "Không hài lòng", 1: "Rất không hài lòng"},
-}
+__all__ = ["percentile", "summarize", "annotate", "officer_name", "compute", "report_csv", "format_table"]
+
 CALLED = ("called", "done", "no_show")
-
-
-def day_bounds_ms(site: Site, day: dt.date) -> tuple[int, int]:
-    """[start, end) of a local calendar day in ms since the epoch."""
-    start = dt.datetime.combine(day, dt.time(), tzinfo=site.tz)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=site.tz)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
 def percentile(sorted_values: list[int], p: float) -> int | None:
@@ -159,7 +145,7 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
     levels = site.rating_levels
     total = _Row("all", "Toàn trung tâm", levels, True)
     agencies = {a.slug: _Row(a.slug, a.name, levels, True) for a in site.agencies}
-    counters = {c.id: _Row(c.id, c.name or f"Quầy {c.id}", levels, False) for c in site.counters}
+    counters = {c.id: _Row(c.id, counter_name(c.id, c.name), levels, False) for c in site.counters}
     officers: dict[str, _Row] = {}
     days = {start + dt.timedelta(days=i): _Row("", "", levels, True) for i in range((end - start).days + 1)}
     hourly = [0] * 24
@@ -191,7 +177,7 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
         if called and ticket.get("counter") is not None:
             counter = str(ticket["counter"])
             if counter not in counters:
-                counters[counter] = _Row(counter, f"Quầy {counter}", levels, False)
+                counters[counter] = _Row(counter, counter_name(counter), levels, False)
             counters[counter].add(ticket)
         if called and ticket.get("officer"):
             officer_row(ticket["officer"]).add(ticket)
@@ -273,83 +259,6 @@ def _has_activity(row: dict[str, Any]) -> bool:
     return bool(row["served"] or row["no_show"] or row["transferred"] or row["in_service"] or row["rated"])
 
 
-# -- charts (server-side SVG) -----------------------------------------------------------------------
-def _bars_svg(labels: list[str], values: list[int], title: str, *, width: int = 900, height: int = 260) -> str:
-    """A plain bar chart: bars, values above them, labels below. Colours follow ``currentColor``."""
-    left, right, top, bottom = 36, 10, 28, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(values) if values and max(values) > 0 else 1
-    step = 10 ** max(0, len(str(peak)) - 1)
-    peak = math.ceil(peak / step) * step
-    slot = plot_w / max(len(values), 1)
-    bar_w = max(2.0, slot * 0.7)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" class="chart">',
-             f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>']
-    for fraction in (0, 0.5, 1):
-        y = top + plot_h * (1 - fraction)
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="chart-grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">'
-                     f'{int(peak * fraction)}</text>')
-    for index, (label, value) in enumerate(zip(labels, values)):
-        x = left + slot * index + (slot - bar_w) / 2
-        h = plot_h * value / peak
-        y = top + plot_h - h
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" class="chart-bar">'
-                     f'<title>{escape(label)}: {value}</title></rect>')
-        if value:
-            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
-                         f'class="chart-value">{value}</text>')
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" text-anchor="middle" '
-                     f'class="chart-axis">{escape(label)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def hourly_svg(report: dict[str, Any]) -> str:
-    """Tickets issued per hour of the day (6 h to 18 h at least, wider when people came earlier/later)."""
-    counts = [h["issued"] for h in report["hourly"]]
-    busy = [h for h, n in enumerate(counts) if n]
-    first, last = min([6, *busy]), max([17, *busy])
-    hours = list(range(first, last + 1))
-    return _bars_svg([f"{h}h" for h in hours], [counts[h] for h in hours], "Số phiếu phát theo giờ", width=1200)
-
-
-def ratings_svg(report: dict[str, Any], *, width: int = 560, height: int = 260) -> str:
-    """Horizontal bars: how many ratings of each level, with their share, best level first."""
-    total = report["total"]
-    labels = report["rating_labels"]
-    levels = sorted((int(k) for k in labels), reverse=True)
-    counts = [total["ratings"][str(level)] for level in levels]
-    rated = sum(counts)
-    title = f"Mức độ hài lòng ({rated} lượt đánh giá)"
-    left, right, top = 150, 120, 34
-    row = (height - top - 10) / max(len(levels), 1)
-    peak = max(counts) if counts and max(counts) else 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" class="chart">',
-             f'<text x="10" y="16" class="chart-title">{escape(title)}</text>']
-    for index, (level, count) in enumerate(zip(levels, counts)):
-        y = top + row * index
-        bar = (width - left - right) * count / peak
-        share = f"{count / rated * 100:.1f}%".replace(".", ",") if rated else "—"
-        parts.append(f'<text x="{left - 8}" y="{y + row / 2 + 5:.1f}" text-anchor="end" class="chart-label">'
-                     f'{escape(labels[str(level)])}</text>')
-        parts.append(f'<rect x="{left}" y="{y + row * 0.18:.1f}" width="{bar:.1f}" height="{row * 0.64:.1f}" '
-                     f'class="chart-bar rating-{index + 1}-of-{len(levels)}"/>')
-        parts.append(f'<text x="{left + bar + 8:.1f}" y="{y + row / 2 + 5:.1f}" class="chart-value">'
-                     f'{count} ({share})</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def daily_svg(report: dict[str, Any]) -> str:
-    """Tickets issued per day of the range."""
-    rows = report["daily"]
-    labels = [row["name"][:5] for row in rows]
-    return _bars_svg(labels, [row["issued"] or 0 for row in rows], "Số phiếu phát theo ngày", width=1400)
-
-
 # -- text table for ``qserver stats`` ----------------------------------------------------------------
 def _mmss(seconds: int | None) -> str:
     if seconds is None:
@@ -384,20 +293,3 @@ def format_table(report: dict[str, Any]) -> str:
             name = r["name"] if len(r["name"]) <= width else r["name"][:width - 1] + "…"
             lines.append(f"{name:<{width}} " + " ".join(f"{c:>8}" for c in cells))
     return "\n".join(lines)
-
-
-def cmd_stats(args: Any) -> int:
-    """``qserver stats [--site] [--date] [--csv]``: a day's report (past days come from the archive)."""
-    import asyncio
-    import sys
-
-    from .archive import report_for_cli
-
-    text_or_bytes = asyncio.run(report_for_cli(args))
-    if isinstance(text_or_bytes, bytes):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text_or_bytes)
-        sys.stdout.buffer.flush()
-    else:
-        print(text_or_bytes)
-    return 0

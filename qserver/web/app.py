@@ -1,4 +1,4 @@
-"""The ASGI app factory: ``create_app(settings, *, redis=None, clock=None)``.
+"""The ASGI app factory: ``create_app(settings, *, redis=None, clock=None, sites=None)``.
 
 The lifespan opens Redis (unless one is given), seeds each site's counters, starts the hub, and
 closes everything on the way out. No module-level clients.
@@ -10,51 +10,29 @@ import asyncio
 import contextlib
 import logging
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 
 import config
 
-from .api import json_response
-from .api import routes as api_routes
-from .auth import Auth
-from .clock import Clock, SystemClock
-from .engine import SiteEngine
-from .exceptions import QServerError, Unavailable
-from .hub import Hub
-from .manager import routes as manager_routes
-from .metrics import Metrics
-from .pages import routes as page_routes
-from .settings import Settings
-from .ws import routes as ws_routes
+from ..auth import Auth
+from ..clock import Clock, SystemClock
+from ..connection import connect_redis
+from ..engine import SiteEngine
+from ..exceptions import QServerError
+from ..live.endpoint import routes as ws_routes
+from ..live.hub import Hub
+from ..managers.web import page_routes as manager_pages
+from ..metrics import Metrics
+from ..settings import Settings
+from .http import error_response
+from .pages import routes as display_pages
+from .routes import api_routes
 
-__all__ = ["create_app", "connect_redis"]
+__all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
-
-#: Connections one process keeps to Redis at most (the hub's stream readers hold one each).
-REDIS_CONNECTIONS = 64
-
-
-def connect_redis(url: str) -> Redis:
-    """The asyncio client every part of a process shares (bytes in, bytes out; blocking reads stay
-    under the 5 s socket timeout)."""
-    options = dict(decode_responses=False, health_check_interval=30, socket_timeout=5, socket_connect_timeout=5,
-                   retry_on_timeout=True, max_connections=REDIS_CONNECTIONS, timeout=5)
-    if not url.startswith("unix://"):
-        options["socket_keepalive"] = True  # TCP only: a unix socket refuses the option
-    # A blocking pool: a burst (a thousand displays reconnecting at once) waits for a connection
-    # instead of failing with "too many connections".
-    return Redis(connection_pool=BlockingConnectionPool.from_url(url, **options))
-
-
-async def _error(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, QServerError):
-        exc = Unavailable("Mất kết nối tới Redis. / Redis is unreachable.")
-    return json_response(exc.body(), exc.status)
 
 
 async def _prepare(engines: dict[str, SiteEngine], metrics: Metrics) -> None:
@@ -104,8 +82,9 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
             if own_redis:
                 await client.aclose()
 
-    app = Starlette(routes=[*api_routes, *ws_routes, *page_routes, *manager_routes], lifespan=lifespan,
-                    exception_handlers={QServerError: _error, RedisError: _error, ConnectionError: _error})
+    app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *manager_pages], lifespan=lifespan,
+                    exception_handlers={QServerError: error_response, RedisError: error_response,
+                                        ConnectionError: error_response})
     app.state.sites = sites
     app.state.settings = settings
     return app

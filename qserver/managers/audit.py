@@ -11,6 +11,9 @@ from typing import Any
 
 from config import Site
 
+from ..labels import COUNTER_STATUS_WORDS, PRIORITY_NAMES, ROLE_NAMES, lower_first
+from ..present import iso
+
 __all__ = ["AUDIT_KINDS", "actor_label", "audit_trail", "filter_audit"]
 
 AUDIT_KINDS = {
@@ -26,11 +29,6 @@ AUDIT_KINDS = {
     "manager_issue": "Quản lý cấp số",
     "day": "Sang ngày mới",
 }
-PRIORITY_NAMES = {"elderly": "người cao tuổi", "disabled": "người khuyết tật", "pregnant": "phụ nữ mang thai",
-                  "merit": "người có công"}
-STATUS_WORDS = {"open": "mở", "paused": "tạm nghỉ", "closed": "đóng"}
-ROLE_WORDS = {"officer": "cán bộ", "manager": "quản lý", "kiosk": "máy lấy số", "display": "màn hình",
-              "system": "hệ thống"}
 
 
 def actor_label(actor: str | None) -> str:
@@ -38,8 +36,13 @@ def actor_label(actor: str | None) -> str:
     if not actor:
         return "—"
     role, _, name = actor.partition(":")
-    word = ROLE_WORDS.get(role, role)
+    word = ROLE_NAMES.get(role, role)
     return f"{name} ({word})" if name and name != role else word
+
+
+def _priority_word(priority: str | None) -> str:
+    """"người cao tuổi" (inside a sentence), or "" for no priority."""
+    return lower_first(PRIORITY_NAMES[priority]) if priority in PRIORITY_NAMES else ""
 
 
 def _numbers(tickets: list[dict[str, Any]]) -> str:
@@ -55,8 +58,6 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
     is found and explained (priority, or an officer's choice). Tickets sent back after a no-show are
     not counted as passed over: their no-show entry explains them.
     """
-    from .present import iso
-
     def agency_name(slug: str | None) -> str:
         agency = site.agency_by_slug.get(slug or "")
         return agency.name if agency else (slug or "—")
@@ -86,7 +87,7 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
         if kind == "issued" and ticket:
             waiting[ticket["agency"]][ticket["id"]] = ticket
             if (event.get("actor") or "").startswith("manager"):
-                priority = PRIORITY_NAMES.get(ticket.get("priority") or "", "")
+                priority = _priority_word(ticket.get("priority"))
                 add(event_id, event, "manager_issue",
                     f"Cấp số {ticket['number']} cho {agency_name(ticket['agency'])}"
                     + (f", ưu tiên {priority}" if priority else ""), [ticket["agency"]], ticket)
@@ -107,7 +108,7 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
                 add(event_id, event, "out_of_order", detail, [ticket["agency"]], ticket,
                     skipped=[t.get("number") for t in passed])
             elif passed:
-                priority = PRIORITY_NAMES.get(ticket.get("priority") or "")
+                priority = _priority_word(ticket.get("priority"))
                 reason = f"ưu tiên {priority}" if priority else "theo thứ tự của hệ thống"
                 add(event_id, event, "skip", f"Quầy {counter} gọi số {ticket['number']} trước {len(passed)} số "
                     f"lấy trước đang chờ ({_numbers(passed)}): {reason}", [ticket["agency"]], ticket,
@@ -146,7 +147,7 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
                 if before == "paused" and status == "open":
                     what = "tiếp tục làm việc"
                 else:
-                    what = STATUS_WORDS.get(status, status)
+                    what = COUNTER_STATUS_WORDS.get(status, status)
                 reason = f" — lý do: {counter['reason']}" if counter.get("reason") else ""
                 add(event_id, event, "status", f"Quầy {counter['id']}: {what}{reason}", now, status=status)
             statuses[counter["id"]] = counter.get("status", "open")

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from .exceptions import InvalidField
+from ..exceptions import InvalidField
 
 __all__ = ["CitizenCard", "parse_cccd", "person_hash", "age_on"]
 

@@ -15,7 +15,7 @@ import logging
 import signal
 import sys
 
-from .simulation import Simulation, SimulationError, load_config, run_simulation
+from . import Simulation, SimulationError, load_config, run_simulation
 
 __all__ = ["cmd_simulate", "manager_token_from_redis"]
 
@@ -27,9 +27,9 @@ def manager_token_from_redis(site: str, ttl_s: int) -> str:
     data directory (the server must be using that Redis). Raises SimulationError when there is none."""
     from redis.asyncio import Redis
 
-    from .auth import Auth
-    from .embedded_redis import running_url
-    from .settings import Settings
+    from ..auth import Auth
+    from ..embedded_redis import running_url
+    from ..settings import Settings
 
     settings = Settings.from_env()
     url = settings.redis_url or running_url(settings.data_dir)

@@ -1,0 +1,100 @@
+"""Every Vietnamese word a citizen, an officer or a manager reads for a machine value, in one place.
+
+Python modules use these tables; the pages receive them in their boot JSON (:func:`for_pages`), so no
+page script carries its own copy. Sentences that name values (error messages) are built where the
+error is raised (:mod:`qserver.exceptions`); the generic sentence for each error code is here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "PRIORITY_NAMES", "TICKET_STATUS", "COUNTER_STATUS", "COUNTER_STATUS_WORDS", "COUNTER_STATE", "ACTION_NAMES", "RATING_LABELS",
+    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "counter_name", "lower_first", "for_pages",
+]
+
+PRIORITY_NAMES = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
+                  "merit": "Người có công"}
+TICKET_STATUS = {"waiting": "Đang chờ", "called": "Đã gọi", "done": "Đã hoàn thành", "no_show": "Vắng mặt",
+                 "expired": "Hết hiệu lực"}
+#: A counter's stored status.
+COUNTER_STATUS = {"open": "Đang mở", "paused": "Tạm nghỉ", "closed": "Quầy đóng"}
+#: A counter's status inside a sentence ("Quầy 12: tạm nghỉ").
+COUNTER_STATUS_WORDS = {"open": "mở", "paused": "tạm nghỉ", "closed": "đóng"}
+#: What the console shows for a counter: its status, and for an open one whether it serves someone.
+COUNTER_STATE = {"serving": "Đang phục vụ", "idle": "Đang chờ gọi", "paused": "Tạm nghỉ", "closed": "Đóng"}
+#: The officer's buttons.
+ACTION_NAMES = {"call-next": "Gọi tiếp", "recall": "Gọi lại", "no-show": "Vắng mặt", "complete": "Hoàn thành",
+                "transfer": "Chuyển", "pause": "Tạm nghỉ", "resume": "Tiếp tục"}
+#: Rating levels shown to citizens, per number of levels a site uses, best first.
+RATING_LABELS = {
+    3: {3: "Rất hài lòng", 2: "Hài lòng", 1: "Không hài lòng"},
+    5: {5: "Rất hài lòng", 4: "Hài lòng", 3: "Bình thường", 2: "Không hài lòng", 1: "Rất không hài lòng"},
+}
+WEEKDAYS = {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "Thứ Năm", "fri": "Thứ Sáu",
+            "sat": "Thứ Bảy", "sun": "Chủ Nhật"}
+#: Who did something, in the audit trail and the activity feed.
+ROLE_NAMES = {"officer": "cán bộ", "manager": "quản lý", "kiosk": "máy lấy số", "display": "màn hình",
+              "system": "hệ thống"}
+
+#: The sentence a page shows for each error code (the server's own message is shown when it is
+#: Vietnamese; this is the fallback). Keys equal ``exceptions.ERROR_CODES`` (checked by the suite).
+ERROR_TEXT = {
+    "bad_json": "Yêu cầu không hợp lệ.",
+    "unauthorized": "Chưa đăng nhập hoặc phiên đăng nhập đã hết hạn.",
+    "forbidden": "Tài khoản này không có quyền thực hiện thao tác này.",
+    "unknown_site": "Không có trung tâm này.",
+    "unknown_agency": "Không có cơ quan, lĩnh vực này.",
+    "unknown_counter": "Không có quầy này.",
+    "unknown_ticket": "Không tìm thấy số thứ tự này.",
+    "not_found": "Không tìm thấy.",
+    "closed_hours": "Ngoài giờ tiếp nhận.",
+    "counter_paused": "Quầy đang tạm nghỉ. Bấm “Tiếp tục” trước.",
+    "counter_closed": "Quầy đang đóng.",
+    "nothing_current": "Quầy chưa có số nào đang phục vụ.",
+    "not_waiting": "Số này không còn trong hàng chờ.",
+    "same_agency": "Số này đã thuộc cơ quan được chọn.",
+    "already_rated": "Số này đã được đánh giá.",
+    "not_done": "Số này chưa được phục vụ xong.",
+    "active_ticket": "Công dân đã có số đang chờ ở cơ quan này.",
+    "already_paused": "Quầy đã tạm nghỉ.",
+    "not_paused": "Quầy không tạm nghỉ.",
+    "already_open": "Quầy đang mở.",
+    "already_closed": "Quầy đã đóng.",
+    "too_large": "Dữ liệu gửi lên quá lớn.",
+    "invalid_field": "Dữ liệu không hợp lệ.",
+    "invalid_cccd": "Không đọc được mã QR trên căn cước công dân.",
+    "rate_limited": "Thao tác quá nhanh, vui lòng chờ một chút.",
+    "archive_unavailable": "Không đọc được kho lưu trữ báo cáo.",
+    "redis_unavailable": "Hệ thống đang gián đoạn, vui lòng thử lại sau ít phút.",
+}
+#: By HTTP status, for answers without a known code; 0 is a page that could not reach the server.
+HTTP_STATUS_TEXT = {
+    0: "Không kết nối được máy chủ. Vui lòng thử lại.",
+    400: ERROR_TEXT["bad_json"], 401: ERROR_TEXT["unauthorized"], 403: ERROR_TEXT["forbidden"],
+    404: ERROR_TEXT["not_found"], 409: "Không thể thực hiện lúc này.", 413: ERROR_TEXT["too_large"],
+    422: ERROR_TEXT["invalid_field"], 429: ERROR_TEXT["rate_limited"], 503: ERROR_TEXT["redis_unavailable"],
+}
+
+COUNTER_NAME = "Quầy {id}"
+
+
+def counter_name(counter_id: str, configured: str | None = None) -> str:
+    """A counter's configured name, or "Quầy 12"."""
+    return configured or COUNTER_NAME.format(id=counter_id)
+
+
+def lower_first(text: str) -> str:
+    """A label inside a sentence: "Người cao tuổi" → "người cao tuổi"."""
+    return text[:1].lower() + text[1:]
+
+
+def for_pages(rating_levels: int) -> dict[str, Any]:
+    """The labels every page receives in its boot JSON (``QS.labels``)."""
+    return {
+        "priorities": PRIORITY_NAMES, "ticket_status": TICKET_STATUS, "counter_status": COUNTER_STATUS,
+        "counter_state": COUNTER_STATE, "actions": ACTION_NAMES, "weekdays": WEEKDAYS, "counter_name": COUNTER_NAME,
+        "rating": {str(level): text for level, text in RATING_LABELS[rating_levels].items()},
+        "errors": ERROR_TEXT, "http": {str(status): text for status, text in HTTP_STATUS_TEXT.items()},
+    }

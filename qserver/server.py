@@ -1,0 +1,57 @@
+"""Serving the app: uvicorn with qserver's options, the embedded Redis when no URL is set, and a
+SIGTERM that stops both within a few seconds."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+
+import config
+
+from .connection import redis_url_for
+from .settings import Settings
+
+__all__ = ["serve"]
+
+
+def _uvicorn_server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises SIGTERM after its shutdown, which would kill the process before the
+        embedded Redis is stopped: handle the signals without re-raising."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
+    """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set."""
+    import uvicorn
+
+    from .live.fanout_protocol import FanoutProtocol
+    from .web.app import create_app
+
+    _Server = _uvicorn_server_class()
+    sites = config.load_sites(*settings.config)
+    with redis_url_for(settings) as url:
+        settings = settings.with_(redis_url=url)
+        app = create_app(settings, clock=clock, sites=sites)
+        server = _Server(uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level=settings.log_level, lifespan="on",
+            timeout_graceful_shutdown=3, ws_ping_interval=20, ws_ping_timeout=20, access_log=False,
+            # The hub writes each event's frame bytes to every socket itself (qserver/live/).
+            # Per-message deflate would make them differ per socket, and costs ~50 KiB and a
+            # compression per frame for every browser (they all offer it): off.
+            ws=FanoutProtocol or "auto", ws_per_message_deflate=False))
+        if before_serving is not None:
+            before_serving(settings, server)
+        server.run()

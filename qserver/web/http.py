@@ -1,0 +1,68 @@
+"""What every HTTP handler shares: JSON answers, the body, the token, the site's engine, error bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..auth import Grant
+from ..engine import SiteEngine
+from ..exceptions import BadRequest, InvalidField, QServerError, RateLimited, Unavailable, unknown_site
+
+__all__ = ["json_response", "read_body", "bearer", "grant_of", "engine_of", "optional_str", "error_response"]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The JSON object of the body; ``{}`` when there is none."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Nội dung gửi lên không phải JSON hợp lệ. / The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidField("Nội dung phải là một đối tượng JSON. / The body must be a JSON object.")
+    return data
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+async def grant_of(request: Request) -> Grant:
+    return await request.app.state.auth.grant(bearer(request))
+
+
+def engine_of(request: Request) -> SiteEngine:
+    slug = request.path_params["site"]
+    try:
+        return request.app.state.engines[slug]
+    except KeyError:
+        raise unknown_site(slug) from None
+
+
+def optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidField(f"'{name}' phải là chuỗi. / '{name}' must be a string.")
+    return value
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """The error body of API.md for a refusal; anything from Redis's side is a 503."""
+    if not isinstance(exc, QServerError):
+        exc = Unavailable()
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
+    return json_response(exc.body(), exc.status, headers)
