@@ -13,7 +13,7 @@ import pytest
 import redis as sync_redis
 
 from qserver.engine.keys import SiteKeys
-from tests.conftest import TIMEOUT, ServerProcess, wait_until
+from tests.support import TIMEOUT, ServerProcess, wait_until
 
 SITE = "/api/v1/sites/cantho"
 

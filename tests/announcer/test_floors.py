@@ -6,7 +6,7 @@ import pytest
 from announcer.calls import Call, announcing_floors, call_from_frame, event_order
 from announcer.queue import AnnouncementQueue
 
-from .conftest import COUNTER_FLOORS, T0, called
+from tests.support.announcer import COUNTER_FLOORS, T0, called
 
 
 def test_called_frame_to_call():

@@ -7,7 +7,7 @@ import pytest
 
 from announcer.queue import AnnouncementQueue
 
-from .conftest import T0, called
+from tests.support.announcer import T0, called
 
 
 def make(wording, clock, **kw):

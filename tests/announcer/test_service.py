@@ -15,7 +15,7 @@ from announcer.queue import AnnouncementQueue
 from announcer.service import Announcer
 from announcer.speech import Speaker
 
-from .conftest import T0, RecordingEngine, called
+from tests.support.announcer import T0, RecordingEngine, called
 
 TIMEOUT = 10
 

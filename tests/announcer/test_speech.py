@@ -10,7 +10,7 @@ from announcer import audio
 from announcer.exc import SpeechError, UnknownVoice
 from announcer.speech import EspeakNgEngine, Pyttsx3Engine, Speaker, VoiceInfo, make_engine, resolve_voice
 
-from .conftest import RecordingEngine
+from tests.support.announcer import RecordingEngine
 
 SHORT = "Mời công dân có số thứ tự vê không không bảy đến quầy số năm"
 LONG = ("Mời số vê không không bảy đến quầy ba mươi ba, số en-nờ không một hai đến quầy hai mươi bốn, "

@@ -13,9 +13,9 @@ import pytest
 from counter_pad.checks import check_grant, check_layout
 from counter_pad.cli import main
 from counter_pad.exceptions import BadToken, UnknownCounter
-from tests.conftest import TIMEOUT
+from tests.support import TIMEOUT
 
-from .conftest import config_data, to_toml
+from tests.support.pad import config_data, to_toml
 
 
 def write_config(tmp_path, **tables) -> str:

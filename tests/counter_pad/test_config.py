@@ -9,7 +9,7 @@ import pytest
 from counter_pad.config import load_config, parse_config
 from counter_pad.exceptions import ConfigError, PinConflict
 
-from .conftest import config_data
+from tests.support.pad import config_data
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "counter_pad" / "pad.example.toml"
 

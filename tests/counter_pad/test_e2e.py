@@ -15,9 +15,9 @@ from counter_pad.cli import build_link, build_pad
 from counter_pad.config import parse_config
 from counter_pad.hardware import PadHardware
 from counter_pad.pad import Pad
-from tests.conftest import TIMEOUT
+from tests.support import TIMEOUT
 
-from .conftest import PINS, config_data, press, read_display, toggles, wait_display, wait_for
+from tests.support.pad import PINS, config_data, press, read_display, toggles, wait_display, wait_for
 from .proxy import TcpProxy
 
 SITE = "/api/v1/sites/cantho"

@@ -11,7 +11,7 @@ from counter_pad.config import parse_config
 from counter_pad.exceptions import PinConflict
 from counter_pad.hardware import PadHardware
 
-from .conftest import PINS, config_data, press, read_display, toggles, wait_for
+from tests.support.pad import PINS, config_data, press, read_display, toggles, wait_for
 
 
 def test_a_ticket_number_lights_the_right_segments(mock_factory, hardware, pad_config):

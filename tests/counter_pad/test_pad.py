@@ -13,7 +13,7 @@ from counter_pad.exceptions import BadToken, UnknownCounter
 from counter_pad.hardware import PadHardware
 from counter_pad.pad import Pad
 
-from .conftest import PINS, FakeLink, config_data, press, read_display, toggles, wait_display, wait_for
+from tests.support.pad import PINS, FakeLink, config_data, press, read_display, toggles, wait_display, wait_for
 
 BUTTON = PINS["buttons"]
 

@@ -11,7 +11,7 @@ import redis as sync_redis
 from playwright.sync_api import expect
 
 from qserver.engine.keys import SiteKeys
-from tests.conftest import TIMEOUT, wait_until
+from tests.support import TIMEOUT, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from qserver.clock import FakeClock
-from tests.conftest import TIMEOUT, LiveApp, wait_until
+from tests.support import TIMEOUT, LiveApp, wait_until
 
-from .conftest import Pages
+from tests.support.browser import Pages
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import SCREENSHOTS_DIR
+from tests.support.browser import SCREENSHOTS_DIR
 
 pytestmark = pytest.mark.browser
 

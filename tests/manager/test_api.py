@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .conftest import NOI_VU, TU_PHAP
+from tests.support.managers import NOI_VU, TU_PHAP
 
 SITE = "/api/v1/sites/cantho"
 

@@ -8,7 +8,7 @@ from qserver.managers.archive import Archive, History
 from qserver.managers.audit import audit_trail
 from qserver.managers.reports import compute
 
-from .conftest import NOI_VU, Script, run_scripted_day
+from tests.support.managers import NOI_VU, Script, run_scripted_day
 
 DAY1, DAY2 = dt.date(2026, 11, 24), dt.date(2026, 11, 25)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from .conftest import NOI_VU, TU_PHAP
+from tests.support.managers import NOI_VU, TU_PHAP
 
 pytestmark = pytest.mark.browser
 SITE = "/api/v1/sites/cantho"

@@ -11,7 +11,7 @@ from qserver.cli import cmd_stats, stats_report
 from qserver.managers.archive import Archive
 from qserver.clock import FakeClock
 
-from .conftest import run_scripted_day
+from tests.support.managers import run_scripted_day
 
 
 def args(**overrides) -> argparse.Namespace:

@@ -11,7 +11,7 @@ from qserver.managers.audit import audit_trail, filter_audit
 from qserver.engine import day_bounds_ms
 from qserver.managers.reports import compute, report_csv
 
-from .conftest import NOI_VU, TU_PHAP, Script, run_scripted_day
+from tests.support.managers import NOI_VU, TU_PHAP, Script, run_scripted_day
 
 DAY = dt.date(2026, 11, 24)
 

@@ -7,7 +7,7 @@ import datetime as dt
 from qserver.managers.archive import Archive, History
 from qserver.managers.reports import annotate, compute, percentile, summarize
 
-from .conftest import run_scripted_day
+from tests.support.managers import run_scripted_day
 
 DAY = dt.date(2026, 11, 24)
 

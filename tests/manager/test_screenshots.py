@@ -1,6 +1,6 @@
 """Screenshots of the console, a report and the rating tablet after a simulated morning (1920×1080).
 
-Set QSERVER_SCREENSHOTS=docs/screenshots to write them into the repository; otherwise they go to a
+Set QSERVER_SCREENSHOTS_DIR=docs/screenshots to write them into the repository; otherwise they go to a
 temporary folder (the test still checks the pages draw the simulated morning without script errors).
 """
 
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 from pathlib import Path
 
 import pytest
 from playwright.async_api import expect
+
+from tests.support.browser import SCREENSHOTS_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -100,7 +101,7 @@ async def simulate_morning(engine, clock, *, minutes: int = 150, seed: int = 7) 
 
 async def test_console_and_report_screenshots(live, browser, tmp_path):
     """The console and the day's report draw a busy morning at 1920×1080 (saved as PNG)."""
-    folder = Path(os.environ.get("QSERVER_SCREENSHOTS") or tmp_path)
+    folder = Path(SCREENSHOTS_DIR or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     engine = live.app.state.engines["cantho"]
     await simulate_morning(engine, live.clock)
@@ -130,7 +131,7 @@ async def test_console_and_report_screenshots(live, browser, tmp_path):
 
 async def test_rating_tablet_screenshot(live, browser, tmp_path):
     """The rating tablet asking a citizen, at 1280×800 (saved as PNG)."""
-    folder = Path(os.environ.get("QSERVER_SCREENSHOTS") or tmp_path)
+    folder = Path(SCREENSHOTS_DIR or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     engine = live.app.state.engines["cantho"]
     tablet = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")

@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from qserver.engine import SiteKeys
+
 NOI_VU = "so-noi-vu"
 SITE = "/api/v1/sites/cantho"
 
@@ -33,7 +35,7 @@ def tokens(live) -> dict[str, str]:
 
 
 async def stream_length(live) -> int:
-    return await live.app.state.redis.xlen("qs:{cantho}:events")
+    return await live.app.state.redis.xlen(SiteKeys("cantho").events)
 
 
 async def test_public_reads(http):
@@ -146,7 +148,7 @@ async def test_closed_hours_answer_409_with_opening(redis_server, flushed, tmp_p
     """Without --always-open an issue at lunch time is a 409 naming the opening time."""
     import datetime as dt
 
-    from tests.conftest import LiveApp
+    from tests.support import LiveApp
 
     clock.set(dt.datetime(2026, 11, 24, 4, 0, tzinfo=dt.timezone.utc))  # 11:00 in Cần Thơ
     app = LiveApp(redis_server.url, tmp_path, clock, always_open=False)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from qserver.simulation.demo import announcer_command, has_audio_device
-from tests.conftest import TIMEOUT, free_port, wait_until
+from tests.support import TIMEOUT, free_port, wait_until
 
 STATE = "/api/v1/sites/cantho/state"
 

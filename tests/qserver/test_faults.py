@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from tests.conftest import TIMEOUT, free_port, wait_until
+from tests.support import TIMEOUT, free_port, wait_until
 
 SITE = "/api/v1/sites/cantho"
 

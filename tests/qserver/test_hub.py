@@ -1,4 +1,5 @@
-"""The websocket hub on a real uvicorn with real websocket clients."""
+"""The websocket hub on a real uvicorn with real websocket clients, on both of its write paths: the
+endpoint's writer task (any ASGI server) and the hub writing frames itself (``qserver run``)."""
 
 from __future__ import annotations
 
@@ -11,52 +12,23 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import TIMEOUT, LiveApp
+from qserver.engine import SiteKeys
+from qserver.live.fanout_protocol import FanoutProtocol
+from tests.support import TIMEOUT, LiveApp
+from tests.support.live import NOI_VU, SITE, TU_PHAP, Api, recv, recv_type, url
 
-SITE = "/api/v1/sites/cantho"
-NOI_VU, TU_PHAP = "so-noi-vu", "so-tu-phap"
-
-
-def url(app, topics: str, **query) -> str:
-    extra = "".join(f"&{k}={v}" for k, v in query.items())
-    return f"{app.ws_url}?site=cantho&topics={topics}{extra}"
-
-
-async def recv(ws, subprotocol: str = "json") -> dict:
-    data = await asyncio.wait_for(ws.recv(), TIMEOUT)
-    return msgpack.unpackb(data) if subprotocol == "msgpack" else json.loads(data)
+EVENTS = SiteKeys("cantho").events
+WRITE_PATHS = ["writer-task", pytest.param("fan-out", marks=pytest.mark.skipif(
+    FanoutProtocol is None, reason="uvicorn without a recent websockets-sansio protocol"))]
 
 
-async def recv_type(ws, kind: str, subprotocol: str = "json") -> dict:
-    while True:
-        frame = await recv(ws, subprotocol)
-        if frame["type"] == kind:
-            return frame
-
-
-class Api:
-    def __init__(self, app):
-        self.app, self.http = app, app.client()
-        self.kiosk = app.token("kiosk")
-        self.manager = app.token("manager")
-
-    async def issue(self, agency: str = NOI_VU) -> dict:
-        r = await self.http.post(f"{SITE}/tickets", json={"agency": agency}, headers={"Authorization": f"Bearer {self.kiosk}"})
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    async def act(self, counter: str, action: str, **body) -> dict:
-        r = await self.http.post(f"{SITE}/counters/{counter}/{action}", json=body,
-                                 headers={"Authorization": f"Bearer {self.manager}"})
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
-@pytest.fixture
-async def api(live):
-    client = Api(live)
-    yield client
-    await client.http.aclose()
+@pytest.fixture(params=WRITE_PATHS)
+async def live(request, redis_server, flushed, tmp_path, clock):
+    """The app on a real uvicorn, once per write path."""
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=request.param == "fan-out")
+    await app.start()
+    yield app
+    await app.stop()
 
 
 async def test_snapshot_first_for_the_floor(live, api):
@@ -135,8 +107,8 @@ async def test_since_not_retained_gets_a_snapshot(live, api):
     for _ in range(3):
         await api.issue(NOI_VU)
     redis = live.app.state.redis
-    first_id = (await redis.xrange("qs:{cantho}:events", count=1))[0][0].decode()
-    await redis.xtrim("qs:{cantho}:events", maxlen=2, approximate=False)
+    first_id = (await redis.xrange(EVENTS, count=1))[0][0].decode()
+    await redis.xtrim(EVENTS, maxlen=2, approximate=False)
     async with connect(url(live, "site", since=first_id)) as ws:
         assert (await recv(ws))["type"] == "snapshot"
     async with connect(url(live, "site", since="99999999999999-0")) as ws:
@@ -223,7 +195,7 @@ async def test_acks_are_recorded_per_device(live, api):
         called = await recv_type(ws, "called")
         await ws.send(json.dumps({"type": "ack", "event_id": called["event_id"]}))
         for _ in range(200):
-            raw = await live.app.state.redis.hget("qs:{cantho}:acks", "floor-0-tv")
+            raw = await live.app.state.redis.hget(SiteKeys("cantho").acks, "floor-0-tv")
             if raw:
                 break
             await asyncio.sleep(0.01)
@@ -262,7 +234,7 @@ async def test_a_client_that_stops_reading_is_dropped_without_delaying_others(re
                     event = {"type": "notice", "at": 1795482000000, "actor": "manager:lan",
                              "notice": {"id": f"n{burst}-{i}", "text": text, "created_at": 1795482000000,
                                         "expires_at": 1795482600000}}
-                    pipe.xadd("qs:{cantho}:events", {"e": json.dumps(event, ensure_ascii=False)})
+                    pipe.xadd(EVENTS, {"e": json.dumps(event, ensure_ascii=False)})
                 await pipe.execute()
                 while received < (burst + 1) * 50:
                     frame = await recv(good)

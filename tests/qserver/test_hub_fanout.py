@@ -1,10 +1,10 @@
-"""The hub's fast path: frames written straight to the socket by ``qserver.live.fanout_protocol.FanoutProtocol`` (what
-``qserver run`` uses), shared snapshots, and the same behaviour as the writer-task path of test_hub."""
+"""The hub's fast path: frames written straight to the socket by
+``qserver.live.fanout_protocol.FanoutProtocol`` (what ``qserver run`` uses), shared snapshots, stuck
+clients. The behaviour tests of test_hub run on both write paths (its ``live`` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import socket
 
@@ -14,35 +14,19 @@ from websockets.frames import Frame, Opcode
 
 from qserver.live.frames import ws_frame
 from qserver.present import present_event
-from qserver.protocol import topics_for_event
+from qserver.protocol import parse_stream_id, topics_for_event
 from qserver.live.fanout_protocol import FanoutProtocol
-from tests.conftest import TIMEOUT, LiveApp
-from tests.qserver import test_hub
-from tests.qserver.test_hub import NOI_VU, TU_PHAP, Api, api, recv, recv_type, url  # noqa: F401 (api: fixture)
+from qserver.engine import SiteKeys
+from tests.support import TIMEOUT, LiveApp
+from tests.support.live import NOI_VU, SITE, TU_PHAP, Api, recv, recv_type, url
+
+EVENTS = SiteKeys("cantho").events
 
 pytestmark = pytest.mark.skipif(FanoutProtocol is None, reason="uvicorn without a recent websockets-sansio protocol")
 
-# Every behaviour test of test_hub that runs on the `live` app runs here again, on the fast path (the
-# `live` fixture below); the ones that build their own app have a fast-path version further down.
-for _name, _test in vars(test_hub).items():
-    if _name.startswith("test_") and set(inspect.signature(_test).parameters) <= {"live", "api"}:
-        globals()[_name] = _test
-
-
-class FanoutApp(LiveApp):
-    """The app on uvicorn with the hub's protocol class, as ``qserver run`` serves it."""
-
-    def __init__(self, *args, deflate: bool = False, **settings):
-        super().__init__(*args, **settings)
-        self.deflate = deflate
-
-    def uvicorn_options(self) -> dict:
-        return {"ws": FanoutProtocol, "ws_per_message_deflate": self.deflate}
-
-
 @pytest.fixture
 async def live(redis_server, flushed, tmp_path, clock):
-    app = FanoutApp(redis_server.url, tmp_path, clock)
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=True)
     await app.start()
     yield app
     await app.stop()
@@ -77,7 +61,7 @@ async def test_clients_are_written_directly(live, api):
 async def test_a_client_with_per_message_deflate_gets_the_writer_task(redis_server, flushed, tmp_path, clock):
     """When the server accepts per-message deflate, frames differ per client: that client goes through
     the writer task, and still gets the same maps as a client of the fast path."""
-    app = FanoutApp(redis_server.url, tmp_path, clock, deflate=True)
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=True, deflate=True)
     await app.start()
     api_ = Api(app)
     try:
@@ -91,11 +75,6 @@ async def test_a_client_with_per_message_deflate_gets_the_writer_task(redis_serv
     finally:
         await api_.http.aclose()
         await app.stop()
-
-
-def _key(event_id: str) -> tuple[int, int]:
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq)
 
 
 async def _frames_until_pong(ws) -> list[dict]:
@@ -112,7 +91,7 @@ async def _frames_until_pong(ws) -> list[dict]:
 async def test_clients_connecting_while_events_flow_get_each_event_once(redis_server, flushed, tmp_path, clock, fast):
     """Sixty clients connect (sharing snapshots) while tickets are issued and called: after its snapshot
     each gets every later event of its topics exactly once, in stream order."""
-    app = (FanoutApp if fast else LiveApp)(redis_server.url, tmp_path, clock)
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=fast)
     await app.start()
     api_ = Api(app)
     hub, redis, site = app.app.state.hub, app.app.state.redis, app.app.state.sites["cantho"]
@@ -123,7 +102,7 @@ async def test_clients_connecting_while_events_flow_get_each_event_once(redis_se
         while not stop.is_set():
             turn += 1
             await api_.issue(NOI_VU if turn % 2 else TU_PHAP)
-            await api_.http.post(f"{test_hub.SITE}/counters/{'12' if turn % 3 else '33'}/call-next",
+            await api_.http.post(f"{SITE}/counters/{'12' if turn % 3 else '33'}/call-next",
                                  headers={"Authorization": f"Bearer {api_.manager}"})
 
     sockets = []
@@ -136,13 +115,13 @@ async def test_clients_connecting_while_events_flow_get_each_event_once(redis_se
             await asyncio.sleep(0.02)
         stop.set()
         await worker
-        last = _key((await redis.xrevrange("qs:{cantho}:events", count=1))[0][0].decode())
+        last = parse_stream_id((await redis.xrevrange(EVENTS, count=1))[0][0].decode())
         for _ in range(int(TIMEOUT * 100)):
             if hub.published_up_to.get("cantho", (0, 0)) >= last:
                 break
             await asyncio.sleep(0.01)
         stream = [(entry_id.decode(), topics_for_event(present_event(site, entry_id.decode(), fields[b"e"])))
-                  for entry_id, fields in await redis.xrange("qs:{cantho}:events")]
+                  for entry_id, fields in await redis.xrange(EVENTS)]
         for topic, ws in sockets:
             await ws.send(json.dumps({"type": "ping"}))  # the pong comes after every event fanned out
             frames = await _frames_until_pong(ws)
@@ -150,7 +129,7 @@ async def test_clients_connecting_while_events_flow_get_each_event_once(redis_se
             assert snapshot["type"] == "snapshot"
             ids = [f["event_id"] for f in events]
             expected = [entry_id for entry_id, event_topics in stream
-                        if _key(entry_id) > _key(snapshot["event_id"]) and topic in event_topics]
+                        if parse_stream_id(entry_id) > parse_stream_id(snapshot["event_id"]) and topic in event_topics]
             assert ids == expected, f"{topic}: lost, duplicated or reordered events"
     finally:
         stop.set()
@@ -186,7 +165,7 @@ async def test_a_burst_of_connections_shares_snapshots(live, api):
 async def test_a_stuck_client_is_dropped_and_cut(redis_server, flushed, tmp_path, clock):
     """Fast path: a client that stops reading is dropped once its socket is full and its backlog
     overflows; its connection is then cut; a reading client gets every event."""
-    app = FanoutApp(redis_server.url, tmp_path, clock, client_queue_frames=200)
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=True, client_queue_frames=200)
     await app.start()
     try:
         loop = asyncio.get_running_loop()
@@ -211,7 +190,7 @@ async def test_a_stuck_client_is_dropped_and_cut(redis_server, flushed, tmp_path
                     event = {"type": "notice", "at": 1795482000000, "actor": "manager:lan",
                              "notice": {"id": f"n{burst}-{i}", "text": text, "created_at": 1795482000000,
                                         "expires_at": 1795482600000}}
-                    pipe.xadd("qs:{cantho}:events", {"e": json.dumps(event, ensure_ascii=False)})
+                    pipe.xadd(EVENTS, {"e": json.dumps(event, ensure_ascii=False)})
                 await pipe.execute()
                 while received < (burst + 1) * 50:
                     frame = await recv(good)
@@ -243,7 +222,7 @@ async def _until_closed(sock: socket.socket) -> None:
 
 async def test_two_processes_on_one_redis(redis_server, flushed, tmp_path, clock, live, api):
     """A call made through one qserver process reaches a fast-path client of another on the same Redis."""
-    other = FanoutApp(redis_server.url, tmp_path / "b", clock)
+    other = LiveApp(redis_server.url, tmp_path / "b", clock, fanout=True)
     await other.start()
     try:
         async with connect(url(other, "floor:0")) as ws:

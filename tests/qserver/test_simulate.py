@@ -12,11 +12,12 @@ import redis as sync_redis
 
 import config
 from qserver import cli
+from qserver.engine import SiteKeys
 from qserver.simulation import (ApiClient, Layout, OfficerPlan, SimulationConfig, build_plan, load_config,
                                 mean_service_s, model, pick_counters, plan_arrivals, run_simulation,
                                 served_agencies)
 
-EVENTS = "qs:{cantho}:events"
+EVENTS = SiteKeys("cantho").events
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +190,7 @@ def test_simulate_command_prints_its_report(server, redis_server, monkeypatch, c
 
 def test_simulate_command_needs_a_reachable_server(monkeypatch, capsys, tmp_path):
     """With nothing listening, the command says so and exits 2 instead of printing an empty report."""
-    from tests.conftest import free_port
+    from tests.support import free_port
 
     monkeypatch.setenv("QSERVER_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("QSERVER_REDIS_URL", raising=False)
