@@ -42,19 +42,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    status = 0
-    for path in args.files:
-        try:
-            site = config.load_site(path)
-        except config.ConfigError as exc:
-            print(f"{path}: {len(exc.problems)} problem(s)")
-            for problem in exc.problems:
-                print(f"  {problem}")
-            status = 1
-        else:
-            print(f"{path}: ok — site '{site.slug}', {len(site.floors)} floors, {len(site.agencies)} agencies, "
-                  f"{len(site.counters)} counters")
-    return status
+    """One line per file (ok, or its problems each as FILE:LINE: ...), a summary; 1 when anything is wrong."""
+    report = config.check_paths(args.paths)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
 
 
 async def _with_auth(settings: Settings, action):
@@ -197,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("check-config", help="validate site files and explain every error")
-    p.add_argument("files", nargs="+")
+    p = sub.add_parser("check-config", help="validate site files and folders (recursively), explain every error")
+    p.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("token", help="create access tokens")
