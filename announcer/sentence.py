@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from config import Announce
+
 from .calls import Call
 from .numbers import read_ticket_number, read_token, speak_digits_in_text
 
@@ -33,10 +35,10 @@ def _lower_first(text: str) -> str:
 class Wording:
     """Everything the sentence depends on, taken from a site's ``[announce]`` and ``[[floors]]``."""
 
-    template: str = "Mời công dân có số thứ tự {number} đến quầy số {counter}"
-    template_other_floor: str = "Mời công dân có số thứ tự {number} đến quầy số {counter}, {floor}"
-    number_reading: str = "digits"
-    dialect: str = "south"
+    template: str = Announce.template  # the site's wording; the defaults are config's
+    template_other_floor: str = Announce.template_other_floor
+    number_reading: str = Announce.number_reading
+    dialect: str = Announce.dialect
     four_as_tu: bool = False
     floor_names: Mapping[int, str] = field(default_factory=dict)
 

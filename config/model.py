@@ -25,10 +25,6 @@ class Agency:
     procedures: int = 0
     number_format: str = "{prefix}{seq:03d}"
 
-    def number(self, seq: int) -> str:
-        """The ticket number shown and read aloud for the agency's ``seq``-th ticket of the day."""
-        return self.number_format.format(prefix=self.prefix, seq=seq)
-
 
 @dataclass(frozen=True)
 class Counter:

@@ -66,7 +66,7 @@
         var status = QS.$("#t-status");
         status.className = "citizen-status missing";
         status.setAttribute("data-status", "missing");
-        status.textContent = "Không tìm thấy số thứ tự này.";
+        status.textContent = QS.labels.errors.unknown_ticket;
         status.appendChild(QS.h("small", {text: "Ticket not found. Please check the QR code."}));
         QS.$("#t-number").textContent = "----";
         return;

@@ -111,16 +111,21 @@ async def hall_display(request: Request) -> Response:
     return render(request, "hall.html", site, "hall", floor=floor.number, device=device)
 
 
-async def counter_display(request: Request) -> Response:
-    """``/d/{site}/counter/{id}``: the number being served at one counter, huge."""
+def _counter_page(request: Request, template: str, page: str, **extra: Any) -> Response:
+    """A page of one counter of the site, or the not-found page naming what is unknown."""
     site = _site(request)
     if site is None:
         return unknown_site(request)
     counter_id = request.path_params["id"]
     if counter_id not in site.counter_by_id:
         return unknown_counter(request, counter_id)
-    device = request.query_params.get("device") or f"counter-{counter_id}-display"
-    return render(request, "counter.html", site, "counter", counter=counter_id, device=device)
+    return render(request, template, site, page, counter=counter_id, **extra)
+
+
+async def counter_display(request: Request) -> Response:
+    """``/d/{site}/counter/{id}``: the number being served at one counter, huge."""
+    device = request.query_params.get("device") or f"counter-{request.path_params['id']}-display"
+    return _counter_page(request, "counter.html", "counter", device=device)
 
 
 async def kiosk(request: Request) -> Response:
@@ -133,13 +138,7 @@ async def kiosk(request: Request) -> Response:
 
 async def officer_pad(request: Request) -> Response:
     """``/o/{site}/counter/{id}``: the officer's buttons for one counter."""
-    site = _site(request)
-    if site is None:
-        return unknown_site(request)
-    counter_id = request.path_params["id"]
-    if counter_id not in site.counter_by_id:
-        return unknown_counter(request, counter_id)
-    return render(request, "officer.html", site, "officer", counter=counter_id)
+    return _counter_page(request, "officer.html", "officer")
 
 
 async def ticket_page(request: Request) -> Response:

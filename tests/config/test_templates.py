@@ -118,7 +118,8 @@ prefix = "N"
     assert [a.slug for a in site.agencies] == ["tu-phap-ho-tich", "dat-dai-tai-nguyen", "xay-dung-giao-thong",
                                               "lao-dong-tbxh", "van-hoa-xa-hoi", "nong-nghiep"]
     changed = site.agency_by_slug["tu-phap-ho-tich"]
-    assert (changed.prefix, changed.name, changed.number(7)) == ("TP", "Tư pháp - Hộ tịch", "TP007")
+    assert (changed.prefix, changed.name, changed.number_format.format(prefix=changed.prefix, seq=7)) == (
+        "TP", "Tư pháp - Hộ tịch", "TP007")
 
 
 def test_a_template_field_no_counter_serves_is_an_error(city):

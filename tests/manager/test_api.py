@@ -144,3 +144,22 @@ async def test_a_broken_archive_is_a_json_error_and_spares_the_console(live):
         broken = await http.get(f"{SITE}/stats?date=2026-11-23", headers=manager)
         assert broken.status_code == 500 and broken.json()["error"]["code"] == "archive_unavailable"
         assert (await http.get(f"{SITE}/stats", headers=manager)).status_code == 200   # today needs no archive
+
+
+async def test_console_queue_is_the_order_call_next_takes(live):
+    """A no-show sent back behind 5 others and a priority ticket: the console lists the queue exactly in
+    the order call-next then calls it (the console used to re-sort the no-show to the head)."""
+    async with live.client() as http:
+        kiosk, manager = bearer(live.token("kiosk")), bearer(live.token("manager"))
+        for _ in range(7):
+            assert (await http.post(f"{SITE}/tickets", json={"agency": TU_PHAP}, headers=kiosk)).status_code == 201
+        assert (await http.post(f"{SITE}/counters/33/call-next", headers=manager)).json()["number"] == "V001"
+        assert (await http.post(f"{SITE}/counters/33/no-show", headers=manager)).status_code == 200  # back once
+        await http.post(f"{SITE}/tickets", json={"agency": TU_PHAP, "priority": "elderly"}, headers=kiosk)
+        console = (await http.get(f"{SITE}/console", headers=manager)).json()
+        listed = [t["number"] for t in next(a for a in console["agencies"] if a["slug"] == TU_PHAP)["tickets"]]
+        assert listed == ["V008", "V002", "V003", "V004", "V005", "V006", "V001", "V007"]
+        called = []
+        while (answer := await http.post(f"{SITE}/counters/33/call-next", headers=manager)).status_code == 200:
+            called.append(answer.json()["number"])
+        assert called == listed
