@@ -89,6 +89,11 @@ class SiteKeys:
         """Hash: '<scope>:<key>' → the first answer (JSON) given to that key that day."""
         return f"{self.base}:{day}:idem"
 
+    def day_stats(self, day: str) -> str:
+        """Hash: the day's running totals: issued, called, served, no_show, rated, rating:<n>,
+        wait_ms (sum over calls), service_ms (sum over served tickets)."""
+        return f"{self.base}:{day}:stats"
+
     def persons(self, day: str) -> str:
         """Hash: '<keyed hash of a CCCD number>:<agency>' → ticket id."""
         return f"{self.base}:{day}:persons"

@@ -160,6 +160,12 @@ class SiteReader:
             "notices": sorted(notices, key=lambda n: n["created_at"], reverse=True),
         }
 
+    async def day_stats(self, day: str | None = None) -> dict[str, int]:
+        """The running totals of a service day (today by default): issued, called, served, no_show, rated,
+        ``rating:<n>``, wait_ms and service_ms (sums), as the transitions counted them."""
+        raw = await guarded(self.redis.hgetall(self.keys.day_stats(day or self.today())))
+        return {key.decode(): int(value) for key, value in raw.items()}
+
     async def acks(self) -> dict[str, dict[str, Any]]:
         """device name → ``{"event_id", "at"}`` of its last acknowledgement."""
         acks = {}

@@ -15,7 +15,8 @@ KEYS                                          ARGV
  9 numbers of the day (hash agency → seq)
 10 persons of the day (hash)
 11 issue_seq (integer)
-12..11+A queue of each agency, in ARGV[7]'s order
+12 stats of the day (hash: counts and sums)
+13..12+A queue of each agency, in ARGV[7]'s order
 
 Every script answers one JSON string: the result (with ``status``) or ``{"err": code, ...}``. A
 refusal writes nothing. An answer given under an idempotency field is stored and given again.
@@ -36,6 +37,7 @@ local idem = ARGV[5]
 local ttl = tonumber(ARGV[6])
 local K_EVENTS, K_DAY, K_TICKETS, K_INDEX, K_COUNTERS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local K_IDEM, K_CALLS, K_SVC, K_NUMBERS, K_PERSONS, K_SEQ = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local K_STATS = KEYS[12]
 local NORMAL = 1000000000000  -- normal tickets sort after every priority ticket
 
 local agencies, qkey = {}, {}
@@ -44,7 +46,7 @@ do
   for slug in string.gmatch(ARGV[7], '[^,]+') do
     i = i + 1
     agencies[i] = slug
-    qkey[slug] = KEYS[11 + i]
+    qkey[slug] = KEYS[12 + i]
   end
 end
 
@@ -68,6 +70,12 @@ local function emit(kind, payload)
   payload.at = now
   payload.actor = actor
   return redis.call('XADD', K_EVENTS, 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(payload))
+end
+
+-- The day's running totals (what the city console reads instead of every ticket).
+local function count(field, by)
+  redis.call('HINCRBY', K_STATS, field, by or 1)
+  redis.call('EXPIRE', K_STATS, ttl)
 end
 
 local function get_ticket(id)
@@ -121,7 +129,9 @@ local function complete_current(c, outcome)
   t.done_at = now
   put_ticket(t)
   c.served = (c.served or 0) + 1
+  count('served')
   if t.called_at then
+    count('service_ms', now - t.called_at)
     local list = {}
     local raw = redis.call('HGET', K_SVC, t.agency)
     if raw then list = cjson.decode(raw) end
@@ -146,6 +156,8 @@ end
 
 local function call_ticket(c, t, extra)
   redis.call('ZREM', qkey[t.agency], t.id)
+  count('called')
+  count('wait_ms', now - t.issued_at)
   t.status = 'called'
   t.called_at = now
   t.counter = c.id
@@ -220,6 +232,7 @@ end
 put_ticket(t)
 redis.call('ZADD', K_INDEX, now, t.id)
 redis.call('ZADD', qkey[agency], score_of(t), t.id)
+count('issued')
 t.ahead = redis.call('ZRANK', qkey[agency], t.id)
 emit('issued', {ticket = t})
 emit_queue({agency})
@@ -304,6 +317,7 @@ if after > 0 and not t.returned and qkey[t.agency] then
 else
   t.status = 'no_show'
   t.done_at = now
+  count('no_show')
 end
 put_ticket(t)
 emit('no_show', {ticket = t, counter = c.id, returned = returned})
@@ -420,6 +434,8 @@ if t.status ~= 'done' then return fail('not_done', {ticket = t.number}) end
 if t.rating then return fail('already_rated', {ticket = t.number}) end
 t.rating = tonumber(ARGV[9])
 t.rated_at = now
+count('rated')
+count('rating:' .. ARGV[9])
 if ARGV[10] ~= '' then t.dossier = ARGV[10] end
 put_ticket(t)
 emit('rated', {ticket = t, counter = t.counter})

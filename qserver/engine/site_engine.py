@@ -87,7 +87,8 @@ class SiteEngine(SiteReader):
             k = self.keys
             self._keys_of_day = (day, [k.events, k.current_day, k.tickets, k.ticket_index, k.counters,
                                        k.idempotency(day), k.calls, k.service_times, k.numbers(day),
-                                       k.persons(day), k.issue_seq, *(k.queue(slug) for slug in self._slugs)])
+                                       k.persons(day), k.issue_seq, k.day_stats(day),
+                                       *(k.queue(slug) for slug in self._slugs)])
         return self._keys_of_day[1]
 
     async def _run(self, name: str, *args: Any, actor: str = "", idem: str = "",

@@ -338,3 +338,25 @@ async def test_counters_reseeded_after_data_loss(engine, redis):
     await redis.delete(engine.keys.counters)
     await engine.issue(NOI_VU)
     assert (await engine.call_next("12"))["ticket"]["number"] == "E001"
+
+
+async def test_the_day_keeps_running_totals(engine, clock):
+    """Issue, calls, service, a final no-show and ratings are counted in the day's totals as they happen."""
+    first = (await engine.issue(NOI_VU))["ticket"]
+    await engine.issue(NOI_VU)
+    clock.advance(seconds=60)
+    await engine.call_next("12")                     # waited 60 s
+    clock.advance(seconds=240)
+    await engine.call_next("12")                     # served 240 s, the second waited 300 s
+    clock.advance(seconds=30)
+    await engine.complete("12")                      # served 30 s
+    await engine.rate(first["id"], 3)
+    await engine.issue(TU_PHAP)
+    await engine.call_next("33")
+    await engine.no_show("33")                       # sent back once (Cần Thơ): not a final no-show yet
+    await engine.call_next("33")
+    await engine.no_show("33")                       # final
+    stats = await engine.day_stats()
+    assert {k: stats.get(k) for k in ("issued", "called", "served", "no_show", "rated", "rating:3")} == {
+        "issued": 3, "called": 4, "served": 2, "no_show": 1, "rated": 1, "rating:3": 1}
+    assert stats["service_ms"] == 270_000 and stats["wait_ms"] == 360_000
