@@ -5,7 +5,7 @@ How a query is scored against a procedure (all pure, built once per catalogue):
 1. Both sides are folded (:mod:`.fold`): "Lí Lịch" and "ly lich" are the same two words.
 2. Each query word is looked up in the catalogue's vocabulary: exactly; else within one edit (two for
    words of 6+ letters; transpositions count one, RapidFuzz's OSA distance; a 3-letter word only
-   forgives swapped letters) and, for the last word only, as a prefix — the kiosk searches as the
+   forgives swapped or missing letters) and, for the last word only, as a prefix — the kiosk searches as the
    citizen types. Run-together words ("giayphep") are first split into known ones.
 3. A procedure scores the share of the query's information it holds: each word weighs its rarity
    (idf) times how well it matched (exact 1, prefix 0.9, one edit 0.8, two 0.6) times where it
@@ -87,12 +87,12 @@ class SearchIndex:
         self.procedures = catalogue.procedures
         agency_names = {a.slug: a.name for a in site.agencies} if site is not None else {}
         self.postings: dict[str, dict[int, float]] = {}
-        self.phrases: list[tuple[tuple[str, ...], ...]] = []
+        self.bigrams: list[frozenset[tuple[str, str]]] = []  # adjacent words of each name and keyword
         self.by_code = {p.code.casefold(): i for i, p in enumerate(self.procedures)}
         for i, p in enumerate(self.procedures):
             name = tuple(tokens(p.name))
             keywords = tuple(tuple(tokens(k)) for k in p.keywords)
-            self.phrases.append((name, *keywords))
+            self.bigrams.append(frozenset(pair for phrase in (name, *keywords) for pair in zip(phrase, phrase[1:])))
             for weight, words in ((AGENCY, tokens(agency_names.get(p.agency, ""))), (FIELD, tokens(p.field)),
                                   (NAME, [w for phrase in (name, *keywords) for w in phrase])):
                 for word in words:
@@ -132,8 +132,9 @@ class SearchIndex:
         if edits:
             for candidate, distance, _ in process.extract(word, self.vocabulary, scorer=OSA.distance,
                                                           score_cutoff=edits, limit=None):
-                if len(word) == 3 and sorted(candidate) != sorted(word):
-                    continue  # a 3-letter word only forgives swapped letters: "hon" is not "hop"
+                if len(word) == 3 and len(candidate) != 4 and sorted(candidate) != sorted(word):
+                    continue  # a 3-letter word forgives swapped or missing letters ("xya", "gay" for
+                    # "giay") but not a wrong one: "hon" is not "hop"
                 score = ONE_EDIT if distance == 1 else TWO_EDITS
                 if found.get(candidate, 0.0) < score:
                     found[candidate] = score
@@ -171,24 +172,47 @@ class SearchIndex:
         return cache[key]
 
     def _score(self, words: list[str], min_score: float, cache: dict) -> dict[int, float]:
+        """Scores of the procedures that may reach ``min_score`` (the others are left out)."""
         every_word_filler = all(w in FILLER for w in words)
-        terms = [self._term(w, k == len(words) - 1, cache) for k, w in enumerate(words)]
-        fixed = sum(weight for word, (_, _, weight) in zip(words, terms) if every_word_filler or word not in FILLER)
+        terms = [(*self._term(w, k == len(words) - 1, cache), w in FILLER and not every_word_filler)
+                 for k, w in enumerate(words)]
+        fixed = sum(weight for _, _, weight, filler in terms if not filler)
+        rest_plain, rest_filler = fixed, sum(weight for _, _, weight, filler in terms if filler)
+        many = len(words) > 1
+        reachable = (min_score - PHRASE_BONUS) / (1 - PHRASE_BONUS) if many else min_score
         held: dict[int, float] = {}
         extra: dict[int, float] = {}  # the weight of the filler a procedure does hold
-        for word, (_, per_procedure, weight) in zip(words, terms):
-            filler = word in FILLER and not every_word_filler
-            for i, value in per_procedure.items():
-                held[i] = held.get(i, 0.0) + weight * value
-                if filler:
-                    extra[i] = extra.get(i, 0.0) + weight
-        scores = {i: h / (fixed + extra.get(i, 0.0)) for i, h in held.items()} if fixed or extra else {}
-        if len(words) > 1:
-            # Only a procedure the bonus can lift over min_score is worth the phrase check.
-            reachable = (min_score - PHRASE_BONUS) / (1 - PHRASE_BONUS)
-            candidates = heapq.nlargest(_PHRASE_CANDIDATES, (i for i, v in scores.items() if v >= reachable),
-                                        key=scores.__getitem__)
-            matches = [found for found, _, _ in terms]
+        open_to_new = True
+        # Rare words first; once the words left weigh too little to lift a procedure not yet seen
+        # over the bar, only the procedures already seen are updated (MaxScore, much less work
+        # than walking the long lists of "cấp" or "giấy").
+        for _, per_procedure, weight, filler in sorted(terms, key=lambda t: (t[3], -t[2])):
+            if open_to_new:
+                for i, value in per_procedure.items():
+                    held[i] = held.get(i, 0.0) + weight * value
+                    if filler:
+                        extra[i] = extra.get(i, 0.0) + weight
+            else:
+                small, large = (per_procedure, held) if len(per_procedure) < len(held) else (held, per_procedure)
+                for i in [i for i in small if i in large]:
+                    held[i] += weight * per_procedure[i]
+                    if filler:
+                        extra[i] = extra.get(i, 0.0) + weight
+            if filler:
+                rest_filler -= weight
+            else:
+                rest_plain -= weight
+            denominator = fixed + rest_filler
+            if open_to_new and (rest_plain + rest_filler) < reachable * denominator:
+                open_to_new = False
+        scores = {}
+        for i, h in held.items():
+            denominator = fixed + extra.get(i, 0.0)
+            if denominator and h >= reachable * denominator:
+                scores[i] = h / denominator
+        if many:
+            matches = [found for found, _, _, _ in terms]
+            candidates = heapq.nlargest(_PHRASE_CANDIDATES, scores, key=scores.__getitem__)
             for i in scores:
                 scores[i] *= 1 - PHRASE_BONUS
             for i in candidates:
@@ -197,12 +221,14 @@ class SearchIndex:
 
     def _in_order(self, i: int, matches: list[dict[str, float]]) -> float:
         """The share of consecutive query words found next to each other, in order, in the name."""
-        pairs = len(matches) - 1
+        bigrams = self.bigrams[i]
         found = 0
         for first, second in zip(matches, matches[1:]):
-            if any(a in first and b in second for phrase in self.phrases[i] for a, b in zip(phrase, phrase[1:])):
-                found += 1
-        return found / pairs
+            if len(first) * len(second) <= len(bigrams):
+                found += any((a, b) in bigrams for a in first for b in second)
+            else:
+                found += any(a in first and b in second for a, b in bigrams)
+        return found / (len(matches) - 1)
 
     # -- the answer -------------------------------------------------------------------------------
     def search(self, query: str, *, agency: str | None = None, limit: int = 20,

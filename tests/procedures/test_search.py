@@ -90,10 +90,12 @@ def test_a_query_matching_nothing_is_a_clear_empty_answer(index):
     assert index.search("lý lịch").message == ""
 
 
-def test_three_letter_words_forgive_only_swapped_letters(index):
-    """"xya" is "xây" (letters swapped) but "hon" is not "hop": a near word is no match for short words."""
+def test_three_letter_words_forgive_swapped_or_missing_letters_only(index):
+    """"xya" is "xây", "gay pep" is "giấy phép", but "hon" is not "hop" nor "ho": short words stay strict."""
     assert top(index, "xya dung") == GPXD
-    assert "hop" not in index._matches("hon", last=False)
+    assert top(index, "gay pep xay dung") == GPXD
+    near = index._matches("hon", last=False)
+    assert "hop" not in near and "ho" not in near and near.get("hong") == 0.8
 
 
 def test_colloquial_rewrites_keep_literal_matches(site):
