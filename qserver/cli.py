@@ -14,6 +14,7 @@ import sys
 
 import config
 
+from . import access
 from .connection import redis_url_for
 from .exceptions import QServerError
 from .settings import Settings, SettingsError
@@ -47,70 +48,6 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return 0 if report.ok else 1
-
-
-async def _with_auth(settings: Settings, action):
-    from redis.asyncio import Redis
-
-    from .auth import Auth
-
-    with redis_url_for(settings) as url:
-        client = Redis.from_url(url)
-        try:
-            return await action(Auth(client, cache_s=0), client)
-        finally:
-            await client.aclose()
-
-
-def _check_site_grant(settings: Settings, site: str, counters: list[str]) -> None:
-    if site == "*":
-        return
-    sites = config.load_sites(*settings.config)
-    if site not in sites:
-        raise SystemExit(f"error: site '{site}' is not configured (known: {', '.join(sites)})")
-    for counter in counters:
-        if counter not in sites[site].counter_by_id:
-            raise SystemExit(f"error: counter '{counter}' is not configured for site '{site}'")
-
-
-def cmd_token(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    counters = args.counter or []
-    _check_site_grant(settings, args.site, counters)
-
-    async def create(auth, _client):
-        return await auth.create_token(args.role, args.site, tuple(counters), name=args.name or "",
-                                       ttl_s=args.ttl_s)
-
-    token = asyncio.run(_with_auth(settings, create))
-    print(f"{args.role} token for site {args.site}" + (f", counters {', '.join(counters)}" if counters else ""))
-    print(token)
-    return 0
-
-
-def cmd_user(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    if args.user_command == "add":
-        counters = args.counter or []
-        _check_site_grant(settings, args.site, counters)
-        password = args.password
-        if password is None:
-            import getpass
-
-            password = getpass.getpass(f"password for {args.username}: ")
-
-        async def add(auth, _client):
-            await auth.add_user(args.username, password, args.role, args.site, tuple(counters))
-
-        asyncio.run(_with_auth(settings, add))
-        print(f"user {args.username} ({args.role}, site {args.site}) saved")
-    else:
-        async def listing(auth, _client):
-            return await auth.users()
-
-        for name in asyncio.run(_with_auth(settings, listing)):
-            print(name)
-    return 0
 
 
 async def stats_report(args: argparse.Namespace, *, clock=None) -> str | bytes:
@@ -193,29 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     p.set_defaults(func=cmd_check_config)
 
-    p = sub.add_parser("token", help="create access tokens")
-    tsub = p.add_subparsers(dest="token_command", required=True)
-    t = tsub.add_parser("create", help="create a token; it is printed alone on the last line")
-    t.add_argument("--role", required=True, choices=["officer", "manager", "kiosk", "display"])
-    t.add_argument("--site", default="cantho", help="site slug, or * for a manager of every site")
-    t.add_argument("--counter", action="append", help="counter id (officers; repeatable)")
-    t.add_argument("--name", help="who uses it (shown in the audit trail)")
-    t.add_argument("--ttl-s", type=int, default=None, help="expire after this many seconds (default: never)")
-    t.add_argument("--config", action="append", metavar="FILE_OR_DIR")
-    t.set_defaults(func=cmd_token)
-
-    p = sub.add_parser("user", help="web logins for officers and managers")
-    usub = p.add_subparsers(dest="user_command", required=True)
-    u = usub.add_parser("add")
-    u.add_argument("username")
-    u.add_argument("--role", required=True, choices=["officer", "manager"])
-    u.add_argument("--site", default="cantho")
-    u.add_argument("--counter", action="append")
-    u.add_argument("--password", help="(prompted when omitted)")
-    u.add_argument("--config", action="append", metavar="FILE_OR_DIR")
-    u.set_defaults(func=cmd_user)
-    u = usub.add_parser("list")
-    u.set_defaults(func=cmd_user)
+    access.add_parsers(sub, lambda command: lambda args: command(args, _settings(args)))
 
     p = sub.add_parser("stats", help="a day's report per agency and counter")
     p.add_argument("--site", default="cantho")

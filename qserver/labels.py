@@ -36,7 +36,7 @@ WEEKDAYS = {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "T
             "sat": "Thứ Bảy", "sun": "Chủ Nhật"}
 #: Who did something, in the audit trail and the activity feed.
 ROLE_NAMES = {"officer": "cán bộ", "manager": "quản lý", "kiosk": "máy lấy số", "display": "màn hình",
-              "system": "hệ thống"}
+              "system": "hệ thống", "admin": "quản trị"}
 
 #: The sentence a page shows for each error code (the server's own message is shown when it is
 #: Vietnamese; this is the fallback). Keys equal ``exceptions.ERROR_CODES`` (checked by the suite).
@@ -62,6 +62,7 @@ ERROR_TEXT = {
     "not_paused": "Quầy không tạm nghỉ.",
     "already_open": "Quầy đang mở.",
     "already_closed": "Quầy đã đóng.",
+    "not_rotating": "Mã truy cập này không cần đổi.",
     "too_large": "Dữ liệu gửi lên quá lớn.",
     "invalid_field": "Dữ liệu không hợp lệ.",
     "invalid_cccd": "Không đọc được mã QR trên căn cước công dân.",

@@ -4,6 +4,8 @@ SIGTERM that stops both within a few seconds."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import resource
 import signal
 
 import config
@@ -11,7 +13,23 @@ import config
 from .connection import redis_url_for
 from .settings import Settings
 
-__all__ = ["serve"]
+__all__ = ["serve", "raise_open_files_limit"]
+
+logger = logging.getLogger(__name__)
+
+
+def raise_open_files_limit() -> int:
+    """Lift the soft limit of open files to the hard one: every display, pad and idle browser connection
+    holds a descriptor, and 1,024 (a common default) is far below a city's screens."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            logger.warning("cannot raise the open files limit from %s: %s", soft, exc)
+    return soft
 
 
 def _uvicorn_server_class():
@@ -39,8 +57,10 @@ def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
 
     from .live.fanout_protocol import FanoutProtocol
     from .web.app import create_app
+    from .web.http_protocol import GuardedHttpProtocol
 
     _Server = _uvicorn_server_class()
+    raise_open_files_limit()
     sites = config.load_sites(*settings.config)
     with redis_url_for(settings) as url:
         settings = settings.with_(redis_url=url)
@@ -51,7 +71,14 @@ def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
             # The hub writes each event's frame bytes to every socket itself (qserver/live/).
             # Per-message deflate would make them differ per socket, and costs ~50 KiB and a
             # compression per frame for every browser (they all offer it): off.
-            ws=FanoutProtocol or "auto", ws_per_message_deflate=False))
+            ws=FanoutProtocol or "auto", ws_per_message_deflate=False,
+            # A frame over this closes the socket with 1009 (no client of ours sends more than a command).
+            ws_max_size=settings.max_ws_message_bytes,
+            # Idle keep-alive connections (a browser's spare sockets) are closed after 5 s, and a connection
+            # that does not complete a request's headers within 10 s (a stalled or hostile client) too.
+            timeout_keep_alive=5, http=GuardedHttpProtocol or "auto"))
+        if GuardedHttpProtocol is not None:
+            GuardedHttpProtocol.headers_timeout_s = settings.headers_timeout_s
         if before_serving is not None:
             before_serving(settings, server)
         server.run()

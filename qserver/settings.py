@@ -36,7 +36,15 @@ class Settings:
     heartbeat_s: float = 15.0             # websocket heartbeat frames
     client_queue_frames: int = 512        # frames buffered per websocket client before it is dropped
     replay_max_events: int = 10_000       # a `since` further back than this gets a snapshot
-    token_cache_s: float = 10.0           # how long a process trusts a token it looked up
+    token_cache_s: float = 0.5            # how long a process trusts a token it looked up (revocation delay)
+    headers_timeout_s: float = 10.0       # a connection must send a request's headers within this
+    max_body_bytes: int = 65_536          # request bodies over this get 413 before they are read
+    max_ws_message_bytes: int = 65_536    # websocket messages over this close the socket with 1009
+    # Rate limits ("N/minute", "N/15 minutes" ...; "" turns one off), kept in Redis for every process:
+    limit_login_per_address: str = "20/minute"     # login attempts per client address
+    limit_login_failures: str = "5/15 minutes"     # failed logins per user name before a lock-out
+    limit_issue_per_kiosk: str = "60/minute"       # tickets per kiosk (or manager) token
+    limit_reads_per_address: str = "600/minute"    # anonymous reads (pages, public API) per client address
     log_level: str = "info"
 
     @classmethod

@@ -33,6 +33,9 @@
   var idleTimer = null;
 
   QS.$("#kiosk-setup").hidden = !!token;
+  // `?rotation_ms=` lets a test shorten the check; a kiosk looks every 10 minutes.
+  QS.followRotation("kiosk", function () { return token; }, function (fresh) { token = fresh; },
+                    Number(new URLSearchParams(location.search).get("rotation_ms")) || undefined);
   QS.$("#hours-text").textContent = QS.hoursText();
 
   // ---------------------------------------------------------------- steps

@@ -284,6 +284,8 @@
   }
 
   /** Wait alerts are recomputed every second (waits grow between refreshes); device alerts come from the server. */
+  var ALERT_TITLES = {wait: "Chờ quá lâu", device: "Thiết bị không phản hồi", lockout: "Tài khoản bị khóa tạm"};
+
   function renderAlerts() {
     var alerts = [];
     data.agencies.forEach(function (a) {
@@ -307,7 +309,7 @@
     alerts.forEach(function (alert) {
       box.appendChild(h("div", {class: "c-alert " + alert.kind, "data-alert": alert.kind,
                                 "data-agency": alert.agency || null, "data-device": alert.device || null}, [
-        h("b", {text: alert.kind === "wait" ? "Chờ quá lâu" : "Thiết bị không phản hồi"}), h("span", {text: alert.text})]));
+        h("b", {text: ALERT_TITLES[alert.kind] || alert.kind}), h("span", {text: alert.text})]));
     });
   }
 

@@ -124,6 +124,28 @@
     } catch (e) { /* ignore */ }
   };
 
+  /**
+   * Follow a token's rotation (`qserver token rotate`): every `everyMs` (and now) ask whoami; when the
+   * server says the token is being rotated, exchange it for a fresh one and keep that. `onToken(token)`
+   * hands the new token to the page. A screen thus moves to a new secret with nobody touching it.
+   */
+  QS.followRotation = function (role, getToken, onToken, everyMs) {
+    function check() {
+      var current = getToken();
+      if (!current) return;
+      QS.api("GET", "/api/v1/whoami", {token: current}).then(function (res) {
+        if (!res.ok || !res.body || !res.body.rotate) return;
+        QS.api("POST", "/api/v1/token/exchange", {token: current}).then(function (swap) {
+          if (!swap.ok || !swap.body || !swap.body.token) return;
+          QS.saveToken(role, swap.body.token);
+          onToken(swap.body.token);
+        });
+      });
+    }
+    check();
+    return setInterval(check, everyMs || 10 * 60 * 1000);
+  };
+
   // ------------------------------------------------------------------ HTTP
   QS.apiBase = "/api/v1/sites/" + encodeURIComponent(QS.site.slug || "");
 

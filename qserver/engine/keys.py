@@ -8,7 +8,7 @@ touched by a site script.
 
 from __future__ import annotations
 
-__all__ = ["SiteKeys", "token_key", "user_key", "users_index_key", "DAY_TTL_S"]
+__all__ = ["SiteKeys", "token_key", "tokens_index_key", "user_key", "users_index_key", "DAY_TTL_S"]
 
 PREFIX = "qs"
 
@@ -102,6 +102,11 @@ class SiteKeys:
 def token_key(token_hash: str) -> str:
     """String: a token's grant (JSON), by the SHA-256 of the token."""
     return f"{PREFIX}:token:{token_hash}"
+
+
+def tokens_index_key() -> str:
+    """Hash: token id → what the token grants and when it expires (JSON; never the secret)."""
+    return f"{PREFIX}:tokens"
 
 
 def user_key(username: str) -> str:

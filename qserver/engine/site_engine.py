@@ -303,6 +303,14 @@ class SiteEngine(SiteReader):
         _, event_id = await guarded(pipe.execute())
         return {"status": 201, "notice": notice, "event_id": event_id.decode()}
 
+    async def record_access(self, change: dict[str, Any], *, actor: str) -> str:
+        """Append a change of who may do what at this site (a token or user created, revoked, locked out ...)
+        to its audit trail. Access events reach no display (their topics are empty)."""
+        event = json.dumps({**change, "type": "access", "at": self.now_ms(), "actor": actor}, ensure_ascii=False)
+        event_id = await guarded(self.redis.xadd(self.keys.events, {"e": event}, maxlen=self.stream_maxlen,
+                                                 approximate=True))
+        return event_id.decode()
+
     async def record_ack(self, device: str, event_id: str) -> None:
         """Remember the last event a device (display, announcer) acknowledged, and when."""
         await guarded(self.redis.hset(self.keys.acks, device, json.dumps({"event_id": event_id, "at": self.now_ms()})))

@@ -14,7 +14,7 @@ from config import Site
 from ..labels import COUNTER_STATUS_WORDS, PRIORITY_NAMES, ROLE_NAMES, lower_first
 from ..present import iso
 
-__all__ = ["AUDIT_KINDS", "actor_label", "audit_trail", "filter_audit"]
+__all__ = ["AUDIT_KINDS", "access_detail", "actor_label", "audit_trail", "filter_audit"]
 
 AUDIT_KINDS = {
     "out_of_order": "Gọi ngoài thứ tự",
@@ -27,6 +27,7 @@ AUDIT_KINDS = {
     "status": "Đổi trạng thái quầy",
     "notice": "Thông báo",
     "manager_issue": "Quản lý cấp số",
+    "access": "Quyền truy cập",
     "day": "Sang ngày mới",
 }
 
@@ -38,6 +39,32 @@ def actor_label(actor: str | None) -> str:
     role, _, name = actor.partition(":")
     word = ROLE_NAMES.get(role, role)
     return f"{name} ({word})" if name and name != role else word
+
+
+def access_detail(event: dict[str, Any]) -> str:
+    """One change of who may do what, in Vietnamese ("Thu hồi mã truy cập máy lấy số “kiosk-2” (mã 3fa9c0d1e2b4)")."""
+    action, name = event.get("action"), event.get("name") or ""
+    role = ROLE_NAMES.get(event.get("role") or "", event.get("role") or "")
+    token = f" (mã {event.get('token_id')})" if event.get("token_id") else ""
+    counters = f", quầy {', '.join(event['counters'])}" if event.get("counters") else ""
+    user = event.get("user") or ""
+    logins = f"; thu hồi {event['logins_revoked']} phiên đăng nhập" if event.get("logins_revoked") else ""
+    if action == "token_created":
+        return f"Tạo mã truy cập {role} “{name}”{token}{counters}"
+    if action == "token_revoked":
+        return f"Thu hồi mã truy cập {role} “{name}”{token}"
+    if action == "token_rotating":
+        hours = round((event.get("grace_s") or 0) / 3600, 1)
+        return f"Đổi mã truy cập {role} “{name}”{token}: mã cũ còn dùng được {hours:g} giờ"
+    if action == "user_saved":
+        return f"Lưu tài khoản {user} ({role}{counters})"
+    if action == "user_removed":
+        return f"Xóa tài khoản {user} ({role}){logins}"
+    if action == "password_changed":
+        return f"Đổi mật khẩu tài khoản {user}{logins}"
+    if action == "user_locked":
+        return f"Tạm khóa tài khoản {user} sau nhiều lần đăng nhập sai (từ địa chỉ {event.get('address') or '?'})"
+    return f"Thay đổi quyền truy cập: {action}"
 
 
 def _priority_word(priority: str | None) -> str:
@@ -158,6 +185,8 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
                 site.floor_by_number[floor].name if floor in site.floor_by_number else f"tầng {floor}")
             add(event_id, event, "notice", f"Thông báo ({where}): {notice.get('text', '')}",
                 [a.slug for a in site.agencies if floor is None or a.floor == floor])
+        elif kind == "access":
+            add(event_id, event, "access", access_detail(event), [a.slug for a in site.agencies])
         elif kind == "day":
             if event.get("expired"):
                 waiting.clear()

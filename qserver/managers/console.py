@@ -14,7 +14,7 @@ from config import Site
 from ..engine import SiteEngine
 from ..labels import COUNTER_STATE, COUNTER_STATUS_WORDS, RATING_LABELS, counter_name
 from ..present import iso, present_ticket
-from .audit import actor_label
+from .audit import access_detail, actor_label
 
 __all__ = ["console_state", "device_alerts", "describe", "ACK_GRACE_S"]
 
@@ -90,13 +90,17 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
         return f"Quầy {counter['id']}: {COUNTER_STATUS_WORDS.get(counter.get('status'), counter.get('status'))}"
     if kind == "notice" and isinstance(event.get("notice"), dict):
         return f"Thông báo: {event['notice'].get('text', '')}"
+    if kind == "access":
+        return access_detail(event)
     if kind == "day":
         return f"Bắt đầu ngày {event.get('day')}"
     return None
 
 
-async def console_state(engine: SiteEngine, *, feed: int = 14) -> dict[str, Any]:
-    """Everything the console draws, computed at the engine clock's 'now'."""
+async def console_state(engine: SiteEngine, *, feed: int = 14,
+                        lockouts: list[tuple[str, float]] = ()) -> dict[str, Any]:
+    """Everything the console draws, computed at the engine clock's 'now'; ``lockouts`` are the site's
+    user names locked out by failed logins, with the epoch second they may try again."""
     site = engine.site
     state = await engine.state()
     now_ms = engine.now_ms()
@@ -150,6 +154,10 @@ async def console_state(engine: SiteEngine, *, feed: int = 14) -> dict[str, Any]
                                       f"(ngưỡng {site.wait_alert_s // 60} phút), {len(tickets)} người đang chờ."})
 
     devices, device_warnings = device_alerts(site, acks, state["calls"], now_ms)
+    for user, until in lockouts:
+        alerts.append({"kind": "lockout", "user": user, "since": iso(site, now_ms), "until": iso(site, until * 1000),
+                       "message": f"Tài khoản “{user}” tạm khóa vì đăng nhập sai nhiều lần, "
+                                  f"đến {iso(site, until * 1000)[11:16]}."})
     recent = []
     for event_id, event in recent_events:
         line = describe(site, event)

@@ -97,7 +97,13 @@ async def console(request: Request) -> Response:
         await history_of(request, engine).archive_closed_days()
     except QServerError as exc:
         logger.warning("console of %s: archiving closed days failed: %s", engine.site.slug, exc.message)
-    return json_response(await console_state(engine))
+    auth, limits = request.app.state.auth, request.app.state.limits
+    lockouts = []
+    for user in await auth.users_of(engine.site.slug):
+        until = await limits.locked_until(user)
+        if until is not None:
+            lockouts.append((user, until))
+    return json_response(await console_state(engine, lockouts=lockouts))
 
 
 async def _report(request: Request) -> tuple[SiteEngine, dict[str, Any]]:

@@ -16,13 +16,14 @@ from starlette.responses import Response
 
 from ..auth import Grant
 from ..engine import SiteEngine
-from ..exceptions import InvalidField
+from ..exceptions import InvalidField, RateLimited, Unauthorized
 from ..present import present_counter, present_layout, present_notice, present_state, present_ticket
 from .http import bearer, engine_of, grant_of, json_response, optional_str, read_body
 
 __all__ = [
     "healthz", "metrics", "sites", "site_layout", "get_ticket", "get_state", "issue_ticket", "rate_ticket",
     "move_ticket", "counter_action", "call_ticket", "counter_status", "reassign", "post_notice", "login", "whoami",
+    "exchange_token",
 ]
 
 
@@ -92,6 +93,8 @@ async def issue_ticket(request: Request) -> Response:
     if "agency" not in body:
         raise InvalidField("Thiếu 'agency'. / 'agency' is required.")
     issuer = hashlib.sha256((bearer(request) or "").encode()).hexdigest()[:16]  # the kiosk's token
+    limits = request.app.state.limits
+    await limits.check(limits.issue_per_kiosk, "issue", issuer, "Máy lấy số này đã cấp quá nhiều số trong thời gian ngắn.")
     answer = await engine.issue(body["agency"], priority=body.get("priority"),
                                 citizen_qr=optional_str(body, "citizen_qr"), actor=grant.actor(),
                                 issuer=issuer, key=body.get("key"))
@@ -182,11 +185,28 @@ async def post_notice(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
+    """A password login: limited per client address; repeated failures lock the user name out for a while."""
     body = await read_body(request)
     username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
+    if not isinstance(username, str) or not isinstance(password, str) or len(username) > 64 or len(password) > 256:
         raise InvalidField("Cần 'username' và 'password'. / 'username' and 'password' are required.")
-    token, grant = await request.app.state.auth.login(username, password)
+    limits, auth = request.app.state.limits, request.app.state.auth
+    client = request.client.host if request.client else "unknown"
+    await limits.check(limits.login_per_address, "login", client, "Quá nhiều lần đăng nhập từ địa chỉ này.")
+    locked_until = await limits.locked_until(username)
+    if locked_until is not None:
+        raise RateLimited(f"Tài khoản “{username}” tạm khóa vì đăng nhập sai nhiều lần; thử lại lúc "
+                          f"{time.strftime('%H:%M', time.localtime(locked_until))}. / Locked after repeated failures.",
+                          retry_after_s=max(1, int(locked_until - time.time())))
+    try:
+        token, grant = await auth.login(username, password)
+    except Unauthorized:
+        if await limits.login_failed(username):
+            site = await auth.site_of(username)
+            if site is not None:
+                await auth.record(site, {"action": "user_locked", "user": username, "address": client}, "system")
+        raise
+    await limits.login_succeeded(username)
     return json_response({"token": token, "role": grant.role, "site": grant.site,
                           "counters": list(grant.counters), "name": grant.name})
 
@@ -194,4 +214,12 @@ async def login(request: Request) -> Response:
 async def whoami(request: Request) -> Response:
     grant = await grant_of(request)
     return json_response({"role": grant.role, "site": grant.site, "counters": list(grant.counters),
-                          "name": grant.name})
+                          "name": grant.name, "token_id": grant.id, "rotate": grant.rotate})
+
+
+async def exchange_token(request: Request) -> Response:
+    """A token marked for rotation is exchanged for a fresh one with the same grant (the old one stops
+    working after its grace period)."""
+    fresh, grant = await request.app.state.auth.exchange(bearer(request) or "")
+    return json_response({"token": fresh, "token_id": grant.id, "role": grant.role, "site": grant.site,
+                          "counters": list(grant.counters), "name": grant.name})

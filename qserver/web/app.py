@@ -13,10 +13,11 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 import config
 
-from ..auth import Auth
+from ..auth import Auth, audit_to
 from ..clock import Clock, SystemClock
 from ..connection import connect_redis
 from ..engine import SiteEngine
@@ -25,7 +26,9 @@ from ..live.endpoint import routes as ws_routes
 from ..live.hub import Hub
 from ..managers.web import page_routes as manager_pages
 from ..metrics import Metrics
+from ..ratelimits import Limits
 from ..settings import Settings
+from .guard import Guard
 from .http import error_response
 from .pages import routes as display_pages
 from .routes import api_routes
@@ -70,7 +73,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         metrics = Metrics()
         hub = Hub(client, sites, engines, settings, metrics)
         app.state.redis, app.state.engines, app.state.hub = client, engines, hub
-        app.state.auth = Auth(client, cache_s=settings.token_cache_s)
+        app.state.auth = Auth(client, cache_s=settings.token_cache_s, audit=audit_to(engines))
+        app.state.limits = Limits(client, settings)
         app.state.metrics, app.state.clock = metrics, clock
         preparing = asyncio.create_task(_prepare(engines, metrics))
         await hub.start()
@@ -79,10 +83,12 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         finally:
             preparing.cancel()
             await hub.stop()
+            app.state.auth.close()
             if own_redis:
                 await client.aclose()
 
     app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *manager_pages], lifespan=lifespan,
+                    middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
                     exception_handlers={QServerError: error_response, RedisError: error_response,
                                         ConnectionError: error_response})
     app.state.sites = sites

@@ -26,14 +26,8 @@ from ..present import present_layout
 __all__ = ["routes", "render", "not_found", "unknown_site", "unknown_counter", "PAGE_HEADERS"]
 
 # Pages are tiny and change on upgrade: never cached. Static files carry ?v=<content hash> instead.
-PAGE_HEADERS = {
-    "Cache-Control": "no-cache",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; font-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-}
+# (The security headers and the Content-Security-Policy of every page: qserver/web/guard.py.)
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 

@@ -291,3 +291,25 @@ def test_citizen_page_unknown_ticket(server, pages):
     page = pages.open("/t/cantho/20261124-V999", 390, 844, wait_online=False)
     expect(page.locator("#t-status")).to_have_attribute("data-status", "missing")
     expect(page.locator("#t-status")).to_contain_text("Không tìm thấy số thứ tự này.")
+
+
+def test_kiosk_follows_a_token_rotation(server, pages):
+    """`qserver token rotate` on the kiosk's token: the kiosk exchanges it by itself, keeps the new one and
+    issues with it; nobody touches the screen."""
+    made = subprocess.run([sys.executable, "-m", "qserver", "token", "create", "--role", "kiosk", "--name", "kiosk-1"],
+                          env=server.env, check=True, capture_output=True, text=True)
+    token = made.stdout.strip().splitlines()[-1]
+    page = pages.open(f"/k/cantho?token={token}&rotation_ms=300")
+    token_id = server.call("GET", "/api/v1/whoami", token).json()["token_id"]
+    subprocess.run([sys.executable, "-m", "qserver", "token", "rotate", token_id, "--grace-s", "600"],
+                   env=server.env, check=True, capture_output=True)
+    stored = "() => localStorage.getItem('qs.token.kiosk.cantho')"
+    fresh = wait_until(lambda: (page.evaluate(stored) or token) != token and page.evaluate(stored),
+                       what="the kiosk's exchanged token")
+    assert server.call("GET", "/api/v1/whoami", fresh).json()["name"] == "kiosk-1"
+    page.click("#floor-choices [data-floor='0']")
+    page.click("#agency-choices [data-agency='so-noi-vu']")
+    page.click("#take")
+    expect(page.locator("body")).to_have_attribute("data-step", "ticket")
+    issued = ticket(server, page.locator("#ticket-big").get_attribute("data-ticket"))
+    assert issued["status"] == "waiting"

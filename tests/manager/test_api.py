@@ -163,3 +163,33 @@ async def test_console_queue_is_the_order_call_next_takes(live):
         while (answer := await http.post(f"{SITE}/counters/33/call-next", headers=manager)).status_code == 200:
             called.append(answer.json()["number"])
         assert called == listed
+
+
+async def test_every_manager_action_is_in_the_audit_trail(live):
+    """Reassigning, closing and opening a counter, a notice, a ticket moved, a token created and revoked:
+    each is an audit entry with who did it, when and what changed."""
+    auth = live.app.state.auth
+    async with live.client() as http:
+        manager = bearer(live.token("manager", name="hoa"))
+        ticket = (await http.post(f"{SITE}/tickets", json={"agency": TU_PHAP}, headers=bearer(live.token("kiosk")))).json()
+        assert (await http.put(f"{SITE}/counters/13/agencies", json={"agencies": [TU_PHAP, NOI_VU]},
+                               headers=manager)).status_code == 200
+        assert (await http.post(f"{SITE}/counters/14/close", headers=manager)).status_code == 200
+        assert (await http.post(f"{SITE}/counters/14/open", headers=manager)).status_code == 200
+        assert (await http.post(f"{SITE}/notices", json={"text": "Nghỉ trưa từ 11:30"}, headers=manager)).status_code == 201
+        assert (await http.post(f"{SITE}/tickets/{ticket['id']}/move", json={"agency": NOI_VU},
+                                headers=manager)).status_code == 200
+        kiosk_token = await auth.create_token("kiosk", "cantho", name="kiosk-3", actor="admin:root")
+        await auth.revoke(kiosk_token, actor="admin:root")
+        entries = (await http.get(f"{SITE}/audit", headers=manager)).json()["entries"]
+    by_kind = {}
+    for entry in entries:
+        by_kind.setdefault(entry["kind"], []).append(entry)
+    assert by_kind["reassign"][0]["actor_label"] == "hoa (quản lý)" and "Sở Nội vụ" in by_kind["reassign"][0]["detail"]
+    assert [e["status"] for e in by_kind["status"]] == ["closed", "open"]
+    assert by_kind["notice"][0]["detail"].endswith("Nghỉ trưa từ 11:30")
+    assert by_kind["move"][0]["ticket"] == ticket["number"] and by_kind["move"][0]["actor_label"] == "hoa (quản lý)"
+    access = [e["detail"] for e in by_kind["access"]]
+    assert access[0].startswith("Tạo mã truy cập máy lấy số “kiosk-3”") and access[1].startswith("Thu hồi mã")
+    assert {e["actor_label"] for e in by_kind["access"]} == {"root (quản trị)"}
+    assert all(e["at"] for e in entries)

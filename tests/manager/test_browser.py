@@ -119,5 +119,6 @@ async def test_manager_signs_in_with_a_password_and_officers_are_refused(live, b
     await expect(page.locator('.cc[data-counter="1"]')).to_be_visible()
     await expect(page.locator("#m-user")).to_have_text("thuy")
     await page.goto(f"{live.base_url}/m/cantho/audit")          # the login is kept for the other pages
-    await expect(page.locator("#a-status")).to_contain_text("Không có mục nào ngày 24/11/2026")
+    await expect(page.locator("#a-status")).to_contain_text("2 mục ngày 24/11/2026")  # the two accounts made
+    await expect(page.locator("body")).to_contain_text("Lưu tài khoản thuy (quản lý)")
     assert page.js_errors == []

@@ -16,7 +16,7 @@ import pytest
 import config
 from qserver.printing import PrinterSettings, TicketSlip
 from qserver.procedures import load_site_catalogue
-from tests.conftest import TIMEOUT
+from tests.support import TIMEOUT
 
 DLE_EOT = b"\x10\x04"
 #: DLE EOT 1 (printer), 2 (offline cause), 3 (error cause), 4 (paper) answers per state.

@@ -16,7 +16,7 @@ import pytest
 from qserver.printing import DeviceTransport, PrinterOffline, PrinterSettings, ThermalPrinter, render_ticket
 from qserver.printing.agent import main, make_server
 from qserver.printing.printer import printer_from_settings
-from tests.conftest import TIMEOUT
+from tests.support import TIMEOUT
 
 from .conftest import STATES
 

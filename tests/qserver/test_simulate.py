@@ -13,6 +13,7 @@ import redis as sync_redis
 import config
 from qserver import cli
 from qserver.engine import SiteKeys
+from tests.support import ServerProcess
 from qserver.simulation import (ApiClient, Layout, OfficerPlan, SimulationConfig, build_plan, load_config,
                                 mean_service_s, model, pick_counters, plan_arrivals, run_simulation,
                                 served_agencies)
@@ -100,6 +101,16 @@ def replay(events: list[dict]) -> tuple[dict, dict, Counter]:
         elif kind == "rated":
             assert status[tid] == "done", f"{tid} rated while {status[tid]}"
     return status, numbers, completed
+
+
+@pytest.fixture
+def server(redis_server, flushed, tmp_path):
+    """``qserver run`` for an accelerated day: one kiosk token issues 20 tickets a second, so the
+    per-kiosk limit (60 a minute, a real kiosk's bound) is off."""
+    process = ServerProcess(redis_server.url, tmp_path, extra_env={"QSERVER_LIMIT_ISSUE_PER_KIOSK": ""})
+    process.start()
+    yield process
+    process.close()
 
 
 async def test_simulated_day_keeps_the_invariants(server, redis_server, layout, monkeypatch):
