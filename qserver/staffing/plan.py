@@ -1,0 +1,365 @@
+"""Counter plans: for each slot, how many counters each agency needs and which concrete counters serve it.
+
+1. **Load.** The load an agency puts on its counters lags its arrivals by the service time: the modified
+   offered load ``m(t) = Σ_j rate_j · ∫ P(S > u) du`` over the part of each earlier slot ``j`` that is
+   still being served at ``t`` (Jennings, Mandelbaum, Massey & Whitt, 1996), with S the agency's counter
+   time (a lognormal with the effective mean and variation, no-shows included). The slot's load is the
+   largest ``m(t)`` at ``points`` inside it, turned back into an arrival rate ``m / mean``.
+2. **Need.** The fewest counters whose M/G/c service level (:mod:`.queueing`) reaches ``target_share``
+   within ``target_wait_s``; a single-slot dip between two higher needs is filled (``fill_dips``: an
+   officer does not leave for 30 minutes).
+3. **Riders.** An agency needing one counter may instead *ride* on a counter of another agency that may
+   serve both (``site.counters[].agencies``), when the pooled queue still meets the target with the
+   host's counters, for the host and for the rider (:func:`.queueing.rider_level`: the rider also waits
+   for that one counter to finish): the counter serves ``(host, rider)`` like any multi-agency counter
+   (oldest ticket first).
+4. **Counters.** Each needed counter is a *unit* (an agency, maybe with a rider) matched to a concrete
+   counter that may serve every agency of the unit (maximum bipartite matching by augmenting paths),
+   preferring the counter that served the same unit in the previous slot, then counters whose own (first)
+   agency it is, then counters with fewer agencies, then config order.
+5. **Limits.** When the officers on duty or the eligible counters do not cover every need, counters are
+   handed out one at a time to the agency where they add the most expected tickets served within target
+   (looking ahead over the counters an unstable queue needs before it gains), and ``short`` says who lacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from config import Site
+
+from .forecast import DayForecast
+from .queueing import lognormal_params, mean_capped, rider_level, servers_needed, service_level
+from .simulate import ServiceModel, schedule_of
+from .slots import Slot
+
+__all__ = ["PlanSettings", "SlotPlan", "DayPlan", "plan_day", "plan_days", "fixed_plan", "config_plan",
+           "critical_rates", "configured_eligibility", "any_eligibility"]
+
+Layout = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    target_share: float = 0.8
+    target_wait_s: int | None = None
+    officers: int | Sequence[int] | None = None
+    eligibility: Mapping[str, tuple[str, ...]] | None = None
+    riders: bool = True
+    fill_dips: bool = True
+    points: tuple[float, ...] = (1 / 6, 1 / 2, 5 / 6)
+    margin: float = 0.0
+
+    def wait_s(self, site: Site) -> int:
+        return site.target_wait_s if self.target_wait_s is None else self.target_wait_s
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    slot: Slot
+    layout: Layout
+    need: Mapping[str, int]
+    service_level: Mapping[str, float]
+    rate_per_h: Mapping[str, float]
+    short: Mapping[str, int] = field(default_factory=dict)
+
+    def counters_of(self, agency: str) -> list[str]:
+        return [c for c, agencies in self.layout.items() if agency in agencies]
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    site: Site
+    day: dt.date
+    kind: str
+    slots: tuple[SlotPlan, ...]
+    target_wait_s: int
+    target_share: float
+
+    @property
+    def counter_hours(self) -> float:
+        return sum(len(s.layout) * s.slot.hours for s in self.slots)
+
+    def layouts(self) -> list[Layout]:
+        return [s.layout for s in self.slots]
+
+    def schedule(self) -> list:
+        return schedule_of([s.slot for s in self.slots], self.layouts())
+
+
+def configured_eligibility(site: Site) -> dict[str, tuple[str, ...]]:
+    return {c.id: tuple(c.agencies) for c in site.counters}
+
+
+def any_eligibility(site: Site) -> dict[str, tuple[str, ...]]:
+    """Every counter may serve every agency (cross-trained officers; what the reassignment allows)."""
+    slugs = tuple(a.slug for a in site.agencies)
+    return {c.id: tuple(dict.fromkeys((*c.agencies, *slugs))) for c in site.counters}
+
+
+def critical_rates(forecast: DayForecast, services: Mapping[str, ServiceModel],
+                   points: Sequence[float] = PlanSettings.points) -> dict[str, list[float]]:
+    """Per agency and slot, the arrival rate (per s) whose stationary load equals the slot's peak
+    modified offered load (see the module docstring)."""
+    result = {}
+    for slug, counts in forecast.expected.items():
+        model = services[slug]
+        mean = model.effective_mean_s
+        mu, sigma = lognormal_params(mean, model.effective_cv2)
+        rates = [n / s.length_s for n, s in zip(counts, forecast.slots)]
+        row = []
+        for slot in forecast.slots:
+            best = 0.0
+            for share in points:
+                t = slot.start_s + share * slot.length_s
+                load = 0.0
+                for other, rate in zip(forecast.slots, rates):
+                    if rate <= 0 or other.start_s >= t:
+                        continue
+                    load += rate * (mean_capped(t - other.start_s, mu, sigma) - mean_capped(t - other.end_s, mu, sigma))
+                best = max(best, load)
+            row.append(best / mean)
+        result[slug] = row
+    return result
+
+
+def _residual(model: ServiceModel) -> float:
+    """Mean rest of a service in progress seen at a random moment: E[S^2] / (2 E[S])."""
+    return model.effective_mean_s * (1 + model.effective_cv2) / 2
+
+
+def _pooled(agencies: Sequence[str], rates: Mapping[str, float], services: Mapping[str, ServiceModel]):
+    """(rate, mean, cv2) of one FCFS queue fed by several agencies."""
+    rate = sum(rates[a] for a in agencies)
+    if rate <= 0:
+        m = services[agencies[0]]
+        return 0.0, m.effective_mean_s, m.effective_cv2
+    mean = sum(rates[a] * services[a].effective_mean_s for a in agencies) / rate
+    second = sum(rates[a] * services[a].effective_mean_s ** 2 * (1 + services[a].effective_cv2) for a in agencies) / rate
+    return rate, mean, second / mean ** 2 - 1
+
+
+class _Matcher:
+    """Units (tuples of agencies) matched to counters that may serve all their agencies."""
+
+    def __init__(self, eligibility: Mapping[str, tuple[str, ...]], preference):
+        self.eligible = {c: set(agencies) for c, agencies in eligibility.items()}
+        self.preference = preference
+        self.units: list[tuple[str, ...]] = []
+        self.owner: dict[str, int] = {}  # counter → unit index
+
+    def _candidates(self, unit: tuple[str, ...]) -> list[str]:
+        return sorted((c for c, allowed in self.eligible.items() if allowed.issuperset(unit)),
+                      key=lambda c: self.preference(c, unit))
+
+    def _augment(self, index: int, seen: set[str]) -> bool:
+        for counter in self._candidates(self.units[index]):
+            if counter in seen:
+                continue
+            seen.add(counter)
+            holder = self.owner.get(counter)
+            if holder is None or self._augment(holder, seen):
+                self.owner[counter] = index
+                return True
+        return False
+
+    def add(self, unit: tuple[str, ...]) -> bool:
+        """Place one more unit (moving earlier ones if needed); False, and nothing changed, if impossible."""
+        self.units.append(unit)
+        saved = dict(self.owner)
+        if self._augment(len(self.units) - 1, set()):
+            return True
+        self.owner = saved
+        self.units.pop()
+        return False
+
+    def layout(self, order: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return {c: self.units[self.owner[c]] for c in order if c in self.owner}
+
+
+def _fill_dips(needs: list[int], slots: Sequence[Slot]) -> list[int]:
+    result = list(needs)
+    for i in range(1, len(slots) - 1):
+        if slots[i - 1].session == slots[i].session == slots[i + 1].session:
+            low = min(result[i - 1], needs[i + 1])
+            if low > result[i]:
+                result[i] = low
+    return result
+
+
+def _allocate(site: Site, slot: Slot, rates: Mapping[str, float], needs: Mapping[str, int],
+              services: Mapping[str, ServiceModel], settings: PlanSettings, eligibility: Mapping[str, tuple[str, ...]],
+              officers: int, previous: Layout) -> SlotPlan:
+    wait_s, share = settings.wait_s(site), min(settings.target_share + settings.margin, 0.999)
+    config_first = {c.id: (c.agencies[0] if c.agencies else "", len(c.agencies), i) for i, c in enumerate(site.counters)}
+
+    def preference(counter: str, unit: tuple[str, ...]):
+        first, size, index = config_first.get(counter, ("", 99, 99))
+        before = previous.get(counter)
+        return (0 if before == unit else 1 if before and before[0] == unit[0] else 2, first != unit[0], size, index)
+
+    hosts: dict[str, list[str]] = {}
+    rider_of: dict[str, str] = {}
+    need = dict(needs)
+    if settings.riders:
+        for slug in sorted((a for a, n in need.items() if n == 1), key=lambda a: rates[a]):
+            options = []
+            for host, n_host in need.items():
+                if host == slug or n_host < 1 or host in rider_of or len(hosts.get(host, [])) >= n_host:
+                    continue
+                if not any(host in allowed and slug in allowed for allowed in eligibility.values()):
+                    continue
+                group = [host, *hosts.get(host, []), slug]
+                rate, mean, cv2 = _pooled(group, rates, services)
+                if (service_level(n_host, rate, mean, wait_s, cv2) >= share
+                        and rider_level(n_host, rate, mean, wait_s, cv2, _residual(services[host])) >= share):
+                    options.append((rates[host], host))
+            if options:
+                host = max(options)[1]
+                hosts.setdefault(host, []).append(slug)
+                rider_of[slug] = host
+                need[slug] = 0
+
+    def unit(slug: str, k: int) -> tuple[str, ...]:
+        riders = hosts.get(slug, [])
+        return (slug, riders[k]) if k < len(riders) else (slug,)
+
+    matcher = _Matcher(eligibility, preference)
+    got = dict.fromkeys(need, 0)
+    order = sorted(need, key=lambda a: (sum(1 for allowed in eligibility.values() if a in allowed), a))
+    if sum(need.values()) <= officers:
+        pending = list(order)
+        while pending:
+            slug = pending.pop(0)
+            while got[slug] < need[slug]:
+                placed = unit(slug, got[slug])
+                if matcher.add(placed):
+                    got[slug] += 1
+                elif len(placed) > 1:  # no counter left that serves both: the rider gets its own
+                    hosts[slug].remove(placed[1])
+                    del rider_of[placed[1]]
+                    need[placed[1]] = 1
+                    pending.append(placed[1])
+                else:
+                    break
+    if any(got[a] < need[a] for a in need) or sum(got.values()) > officers:
+        matcher, got = _Matcher(eligibility, preference), dict.fromkeys(need, 0)
+        _greedy(matcher, got, need, rates, hosts, services, wait_s, officers, unit)
+        placed_riders = {rider for u in matcher.units for rider in u[1:]}
+        for rider in [r for r in rider_of if r not in placed_riders]:
+            hosts[rider_of.pop(rider)].remove(rider)
+    layout = matcher.layout([c.id for c in site.counters])
+    levels, per_h = {}, {}
+    for slug in need:
+        per_h[slug] = rates[slug] * 3600
+        host = rider_of.get(slug)
+        if host:
+            group = [host, *hosts[host]]
+            rate, mean, cv2 = _pooled(group, rates, services)
+            levels[slug] = rider_level(got[host], rate, mean, wait_s, cv2, _residual(services[host]))
+        else:
+            group = [slug, *hosts.get(slug, [])]
+            rate, mean, cv2 = _pooled(group, rates, services)
+            levels[slug] = service_level(got[slug], rate, mean, wait_s, cv2)
+    short = {a: needs[a] - got[a] for a in needs if a not in rider_of and got[a] < needs[a]}
+    return SlotPlan(slot, layout, dict(needs), levels, per_h, short)
+
+
+def _greedy(matcher, got, need, rates, hosts, services, wait_s, officers, unit) -> None:
+    """Hand out counters one at a time where they add the most tickets served within target."""
+    def served(slug: str, n: int) -> float:
+        rate, mean, cv2 = _pooled([slug, *hosts.get(slug, [])], rates, services)
+        return rate * service_level(n, rate, mean, wait_s, cv2)
+
+    blocked: set[str] = set()
+    while sum(got.values()) < officers:
+        best = None
+        for slug, n_need in need.items():
+            if slug in blocked or got[slug] >= n_need:
+                continue
+            base = served(slug, got[slug])
+            for step in range(1, n_need - got[slug] + 1):
+                gain = (served(slug, got[slug] + step) - base) / step
+                if best is None or gain > best[0] + 1e-12:
+                    best = (gain, slug)
+        if best is None:
+            return
+        slug = best[1]
+        if matcher.add(unit(slug, got[slug])):
+            got[slug] += 1
+        else:
+            blocked.add(slug)
+
+
+def _officers(settings: PlanSettings, site: Site, count: int) -> list[int]:
+    value = settings.officers
+    if value is None:
+        return [len(site.counters)] * count
+    if isinstance(value, int):
+        return [value] * count
+    if len(value) != count:
+        raise ValueError(f"officers has {len(value)} values for {count} slots")
+    return list(value)
+
+
+def plan_day(site: Site, forecast: DayForecast, services: Mapping[str, ServiceModel],
+             settings: PlanSettings = PlanSettings(), *, previous: Layout | None = None) -> DayPlan:
+    """The counter plan of one forecast day."""
+    eligibility = settings.eligibility or configured_eligibility(site)
+    wait_s, share = settings.wait_s(site), min(settings.target_share + settings.margin, 0.999)
+    rates = critical_rates(forecast, services, settings.points)
+    needs = {}
+    for slug, row in rates.items():
+        model = services[slug]
+        raw = [servers_needed(r, model.effective_mean_s, wait_s, share, model.effective_cv2) if r * 60 > 1e-4 else 0
+               for r in row]
+        needs[slug] = _fill_dips(raw, forecast.slots) if settings.fill_dips else raw
+    officers = _officers(settings, site, len(forecast.slots))
+    plans, layout = [], dict(previous or {})
+    for i, slot in enumerate(forecast.slots):
+        plan = _allocate(site, slot, {a: r[i] for a, r in rates.items()}, {a: n[i] for a, n in needs.items()},
+                         services, settings, eligibility, officers[i], layout)
+        plans.append(plan)
+        layout = dict(plan.layout)
+    return DayPlan(site, forecast.day, "plan", tuple(plans), wait_s, settings.target_share)
+
+
+def plan_days(site: Site, forecasts: Sequence[DayForecast], services: Mapping[str, ServiceModel],
+              settings: PlanSettings = PlanSettings()) -> list[DayPlan]:
+    return [plan_day(site, f, services, settings) for f in forecasts]
+
+
+def fixed_plan(site: Site, forecast: DayForecast, services: Mapping[str, ServiceModel],
+               settings: PlanSettings = PlanSettings()) -> DayPlan:
+    """The cheapest layout kept all day that meets the target in every slot by the model: each agency
+    staffed for its own peak (riders allowed), the same counters from opening to closing."""
+    eligibility = settings.eligibility or configured_eligibility(site)
+    wait_s, share = settings.wait_s(site), min(settings.target_share + settings.margin, 0.999)
+    rates = critical_rates(forecast, services, settings.points)
+    peak = {slug: max(row, default=0.0) for slug, row in rates.items()}
+    needs = {slug: servers_needed(r, services[slug].effective_mean_s, wait_s, share, services[slug].effective_cv2)
+             if r * 60 > 1e-4 else 0 for slug, r in peak.items()}
+    officers = min(_officers(settings, site, len(forecast.slots)), default=0)
+    one = _allocate(site, forecast.slots[0], peak, needs, services, settings, eligibility, officers, {}) \
+        if forecast.slots else None
+    slots = tuple(SlotPlan(s, one.layout, one.need, one.service_level, one.rate_per_h, one.short)
+                  for s in forecast.slots)
+    return DayPlan(site, forecast.day, "fixed", slots, wait_s, settings.target_share)
+
+
+def config_plan(site: Site, forecast: DayForecast, services: Mapping[str, ServiceModel],
+                settings: PlanSettings = PlanSettings()) -> DayPlan:
+    """Today's practice: every configured counter open all day with its configured agencies. Its model
+    service level counts each counter for its first agency (the simulator plays the real sharing)."""
+    wait_s = settings.wait_s(site)
+    layout = configured_eligibility(site)
+    rates = critical_rates(forecast, services, settings.points)
+    own = {a.slug: sum(1 for c in site.counters if c.agencies and c.agencies[0] == a.slug) for a in site.agencies}
+    slots = []
+    for i, slot in enumerate(forecast.slots):
+        levels = {slug: service_level(own.get(slug, 0), row[i], services[slug].effective_mean_s, wait_s,
+                                      services[slug].effective_cv2) for slug, row in rates.items()}
+        slots.append(SlotPlan(slot, layout, dict(own), levels, {a: r[i] * 3600 for a, r in rates.items()}))
+    return DayPlan(site, forecast.day, "config", tuple(slots), wait_s, settings.target_share)
