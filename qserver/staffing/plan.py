@@ -17,9 +17,11 @@
    counter that may serve every agency of the unit (maximum bipartite matching by augmenting paths),
    preferring the counter that served the same unit in the previous slot, then counters whose own (first)
    agency it is, then counters with fewer agencies, then config order.
-5. **Limits.** When the officers on duty or the eligible counters do not cover every need, counters are
-   handed out one at a time to the agency where they add the most expected tickets served within target
-   (looking ahead over the counters an unstable queue needs before it gains), and ``short`` says who lacks.
+5. **Limits.** When the officers on duty or the eligible counters do not cover every need, every agency
+   with citizens first gets one counter, then counters are handed out one at a time to the agency where
+   they add the most expected tickets served within target (looking ahead over the counters an unstable
+   queue needs before it gains); ``short`` says who lacks, and every open counter that may serve a short
+   agency also serves it, after its own (pooling, as a configured shared desk does).
 """
 
 from __future__ import annotations
@@ -175,6 +177,16 @@ class _Matcher:
         self.units.pop()
         return False
 
+    def replace(self, index: int, unit: tuple[str, ...]) -> bool:
+        """Give placed unit ``index`` more agencies (a rider); False, and nothing changed, if impossible."""
+        saved_owner, saved_unit = dict(self.owner), self.units[index]
+        self.units[index] = unit
+        self.owner = {c: i for c, i in self.owner.items() if i != index}
+        if self._augment(index, set()):
+            return True
+        self.owner, self.units[index] = saved_owner, saved_unit
+        return False
+
     def layout(self, order: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return {c: self.units[self.owner[c]] for c in order if c in self.owner}
 
@@ -205,6 +217,8 @@ def _allocate(site: Site, slot: Slot, rates: Mapping[str, float], needs: Mapping
     need = dict(needs)
     if settings.riders:
         for slug in sorted((a for a, n in need.items() if n == 1), key=lambda a: rates[a]):
+            if hosts.get(slug):
+                continue  # a host keeps its own counter
             options = []
             for host, n_host in need.items():
                 if host == slug or n_host < 1 or host in rider_of or len(hosts.get(host, [])) >= n_host:
@@ -246,11 +260,21 @@ def _allocate(site: Site, slot: Slot, rates: Mapping[str, float], needs: Mapping
                     break
     if any(got[a] < need[a] for a in need) or sum(got.values()) > officers:
         matcher, got = _Matcher(eligibility, preference), dict.fromkeys(need, 0)
-        _greedy(matcher, got, need, rates, hosts, services, wait_s, officers, unit)
-        placed_riders = {rider for u in matcher.units for rider in u[1:]}
-        for rider in [r for r in rider_of if r not in placed_riders]:
-            hosts[rider_of.pop(rider)].remove(rider)
+        need = {a: max(n, needs[a]) for a, n in need.items()}
+        rider_of = _greedy(matcher, got, need, rates, services, wait_s, officers)
+        hosts = {}
+        for rider, host in rider_of.items():
+            hosts.setdefault(host, []).append(rider)
+        chosen_riders: set[str] = set()  # riding for lack of a counter is being short
+    else:
+        chosen_riders = set(rider_of)
     layout = matcher.layout([c.id for c in site.counters])
+    short = {a: needs[a] - got[a] for a in needs if a not in chosen_riders and got[a] < needs[a]}
+    for slug in sorted(short, key=lambda a: -short[a]):
+        # Share when short: every open counter that may serve the agency also serves it (after its own).
+        for counter, agencies in layout.items():
+            if slug in eligibility.get(counter, ()) and slug not in agencies:
+                layout[counter] = (*agencies, slug)
     levels, per_h = {}, {}
     for slug in need:
         per_h[slug] = rates[slug] * 3600
@@ -263,17 +287,29 @@ def _allocate(site: Site, slot: Slot, rates: Mapping[str, float], needs: Mapping
             group = [slug, *hosts.get(slug, [])]
             rate, mean, cv2 = _pooled(group, rates, services)
             levels[slug] = service_level(got[slug], rate, mean, wait_s, cv2)
-    short = {a: needs[a] - got[a] for a in needs if a not in rider_of and got[a] < needs[a]}
     return SlotPlan(slot, layout, dict(needs), levels, per_h, short)
 
 
-def _greedy(matcher, got, need, rates, hosts, services, wait_s, officers, unit) -> None:
-    """Hand out counters one at a time where they add the most tickets served within target."""
+def _greedy(matcher: _Matcher, got: dict[str, int], need: Mapping[str, int], rates: Mapping[str, float],
+            services: Mapping[str, ServiceModel], wait_s: int, officers: int) -> dict[str, str]:
+    """Hand out counters one at a time where they add the most tickets served within target. First every
+    agency with citizens gets a counter of its own, or rides on another agency's counter that may serve
+    both when no counter or officer is left; returns rider → host."""
     def served(slug: str, n: int) -> float:
-        rate, mean, cv2 = _pooled([slug, *hosts.get(slug, [])], rates, services)
-        return rate * service_level(n, rate, mean, wait_s, cv2)
+        model = services[slug]
+        return rates[slug] * service_level(n, rates[slug], model.effective_mean_s, wait_s, model.effective_cv2)
 
+    riders: dict[str, str] = {}
     blocked: set[str] = set()
+    for slug in sorted((a for a, n in need.items() if n > 0), key=lambda a: -served(a, 1)):
+        if sum(got.values()) < officers and matcher.add((slug,)):
+            got[slug] = 1
+            continue
+        blocked.add(slug)
+        for index, placed in enumerate(matcher.units):
+            if len(placed) == 1 and matcher.replace(index, (placed[0], slug)):
+                riders[slug] = placed[0]
+                break
     while sum(got.values()) < officers:
         best = None
         for slug, n_need in need.items():
@@ -285,12 +321,26 @@ def _greedy(matcher, got, need, rates, hosts, services, wait_s, officers, unit) 
                 if best is None or gain > best[0] + 1e-12:
                     best = (gain, slug)
         if best is None:
-            return
+            break
         slug = best[1]
-        if matcher.add(unit(slug, got[slug])):
+        if matcher.add((slug,)):
             got[slug] += 1
         else:
             blocked.add(slug)
+    return riders
+
+
+def _capacity(layout: Layout, rates: Mapping[str, float], services: Mapping[str, ServiceModel],
+              seconds: float) -> dict[str, float]:
+    """Tickets each agency's counters can serve in ``seconds``; a shared counter's time is split by load."""
+    result: dict[str, float] = {}
+    for agencies in layout.values():
+        loads = {a: rates.get(a, 0.0) * services[a].effective_mean_s for a in agencies}
+        total = sum(loads.values())
+        for a in agencies:
+            share = loads[a] / total if total > 0 else 1 / len(agencies)
+            result[a] = result.get(a, 0.0) + share * seconds / services[a].effective_mean_s
+    return result
 
 
 def _officers(settings: PlanSettings, site: Site, count: int) -> list[int]:
@@ -318,11 +368,24 @@ def plan_day(site: Site, forecast: DayForecast, services: Mapping[str, ServiceMo
         needs[slug] = _fill_dips(raw, forecast.slots) if settings.fill_dips else raw
     officers = _officers(settings, site, len(forecast.slots))
     plans, layout = [], dict(previous or {})
-    for i, slot in enumerate(forecast.slots):
-        plan = _allocate(site, slot, {a: r[i] for a, r in rates.items()}, {a: n[i] for a, n in needs.items()},
-                         services, settings, eligibility, officers[i], layout)
+    backlog = dict.fromkeys(rates, 0.0)
+    slots = forecast.slots
+    for i, slot in enumerate(slots):
+        rate_now = {a: r[i] + backlog[a] / slot.length_s for a, r in rates.items()}
+        need_now = {}
+        for slug, row in needs.items():
+            model = services[slug]
+            extra = servers_needed(rate_now[slug], model.effective_mean_s, wait_s, share, model.effective_cv2) \
+                if backlog[slug] > 0.5 else 0
+            need_now[slug] = max(row[i], extra)
+        plan = _allocate(site, slot, rate_now, need_now, services, settings, eligibility, officers[i], layout)
         plans.append(plan)
         layout = dict(plan.layout)
+        # Fluid carry-over: what a short slot could not serve is still waiting at the next one (a lunch
+        # break is served by the counters of the session's last slot).
+        until = slots[i + 1].start_s if i + 1 < len(slots) else slot.end_s
+        capacity = _capacity(plan.layout, rate_now, services, until - slot.start_s)
+        backlog = {a: max(0.0, backlog[a] + forecast.expected[a][i] - capacity.get(a, 0.0)) for a in rates}
     return DayPlan(site, forecast.day, "plan", tuple(plans), wait_s, settings.target_share)
 
 
