@@ -7,8 +7,8 @@ takes its agency's mean counter time; a counter serving someone is busy for the 
 service (lognormal, given how long it has lasted); paused and closed counters stay so. The engine's rules
 decide who is called (:func:`.simulate.run_day`).
 
-The objective is the total waiting beyond ``target_wait_s`` of those tickets (whole milliseconds), then
-their total waiting. A *move* gives one open counter a single other agency (what
+The objective is the total waiting beyond ``target_wait_s`` of those tickets (whole milliseconds); among
+equally good moves a counter on the agency's own floor comes first, then the smaller total waiting. A *move* gives one open counter a single other agency (what
 ``PUT /api/v1/sites/{site}/counters/{counter}/agencies`` does). Agencies linked by no counter do not
 affect each other, so a move is scored by re-projecting only the groups of agencies it touches; the
 result equals a full projection per move (the tests check it against that brute force).
@@ -214,7 +214,8 @@ def advise(site: Site, state: LiveState, forecast: DayForecast, services: Mappin
            horizon_s: float = 3600, eligibility: Mapping[str, Sequence[str]] | None = None,
            min_gain_s: float = 300, limit: int = 1, target_wait_s: int | None = None) -> list[Advice]:
     """The best moves (at most ``limit``, best first) that cut the projected waiting beyond target by at
-    least ``min_gain_s``; ties go to the earlier counter, then the earlier agency of the site."""
+    least ``min_gain_s``. Moves are ranked by waiting beyond target, then a counter on the agency's own
+    floor (citizens need not change floors), then total waiting, then counter and agency order."""
     target = site.target_wait_s if target_wait_s is None else target_wait_s
     slugs = [a.slug for a in site.agencies]
     unknown = {w.agency for w in state.waiting} - set(slugs)
@@ -235,11 +236,13 @@ def advise(site: Site, state: LiveState, forecast: DayForecast, services: Mappin
         old = objective({a: p for g in before for a, p in base[g].items()})
         new = objective(after)
         total = (baseline[0] - old[0] + new[0], baseline[1] - old[1] + new[1])
-        scored.append((total, index, move, after))
+        other_floor = site.counter_by_id[move.counter].floor != site.agency_by_slug[move.after[0]].floor \
+            if move.counter in site.counter_by_id else True
+        scored.append(((total[0], other_floor, total[1]), index, move, after, total))
     scored.sort(key=lambda item: (item[0], item[1]))
     current = {a: p for g in base.values() for a, p in g.items()}
     result = []
-    for total, _, move, after in scored:
+    for _, _, move, after, total in scored:
         if len(result) >= limit or baseline[0] - total[0] < min_gain_s * 1000:
             break
         effect = {a: {"longest_wait_s": (round(current[a].longest_s), round(after[a].longest_s)),

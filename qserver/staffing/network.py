@@ -8,8 +8,9 @@ the queueing model only (fast enough for a city's hundred centers):
   configured (what happens when nobody changes anything);
 - ``plan``: the same with the best plan for the officers on duty, and the counters the plan still lacks.
 
-A site *will miss* when even its plan stays under ``target_share`` or lacks counters at some slot; a
-site that would miss with its configured layout but not with the plan only needs re-arranging.
+A site *will miss* when even its plan stays under ``target_share`` overall, or leaves more than 10 % of
+its agency-slot cells under target (``at_risk``; ``short`` lists where counters are lacking); a site that
+would miss with its configured layout but not with the plan only needs re-arranging.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from .forecast import DayForecast, ForecastSettings, forecast_day
 from .plan import DayPlan, PlanSettings, config_plan, plan_day
 from .profiles import Profiles
 
-__all__ = ["outlook", "rank_sites", "expected_share"]
+__all__ = ["outlook", "rank_sites", "expected_share", "MIN_CELLS_MET"]
+
+#: A site meets its target when the model puts at least this share of its agency-slot cells at target.
+MIN_CELLS_MET = 0.9
 
 
 def expected_share(plan: DayPlan, forecast: DayForecast) -> float:
@@ -53,13 +57,19 @@ def outlook(site: Site, profiles: Profiles, day: dt.date, *, settings: PlanSetti
     current = config_plan(site, forecast, services, settings)
     plan_share, config_share = expected_share(best, forecast), expected_share(current, forecast)
     short = [{"slot": s.slot.key, "agency": slug, "counters": n} for s in best.slots for slug, n in s.short.items()]
+    cells = [(s.slot.key, slug, s.service_level.get(slug, 0.0)) for i, s in enumerate(best.slots)
+             for slug, row in forecast.expected.items() if row[i] > 0]
+    at_risk = [{"slot": key, "agency": slug, "service_level": round(level, 4)} for key, slug, level in cells
+               if level < settings.target_share]
+    cells_met = 1 - len(at_risk) / len(cells) if cells else 1.0
     peak = max(best.slots, key=lambda s: len(s.layout))
-    will_miss = plan_share < settings.target_share or bool(short)
+    will_miss = plan_share < settings.target_share or cells_met < MIN_CELLS_MET
     return {
         **head, "status": "open", "expected_tickets": round(forecast.total, 1),
         "config_share": round(config_share, 4), "plan_share": round(plan_share, 4),
         "plan_counter_hours": round(best.counter_hours, 1), "config_counter_hours": round(current.counter_hours, 1),
         "peak_counters": len(peak.layout), "peak_slot": peak.slot.key, "short": short,
+        "cells_met_share": round(cells_met, 4), "at_risk": at_risk,
         "will_miss": will_miss, "rearrange_only": not will_miss and config_share < settings.target_share,
     }
 
