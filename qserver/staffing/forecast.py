@@ -224,7 +224,7 @@ def backtest(profiles: Profiles, settings: ForecastSettings = ForecastSettings()
     """Forecast every usable past day from the days before it (once ``min_days`` ordinary days exist)."""
     days = [d for d in profiles.usable_days() if (first is None or d.day >= first) and (last is None or d.day <= last)]
     rows, per_slot = [], {}
-    sums = {"abs": 0.0, "actual": 0.0, "floor": 0.0, "slot_abs": 0.0, "ape": []}
+    sums = {"abs": 0.0, "actual": 0.0, "floor": 0.0, "slot_abs": 0.0, "slot_floor": 0.0, "ape": []}
     for d in days:
         if len([x for x in profiles.usable_days(before=d.day) if x.status == "normal"]) < min_days:
             continue
@@ -247,6 +247,7 @@ def backtest(profiles: Profiles, settings: ForecastSettings = ForecastSettings()
             entry[2] += poisson_mad(slot_f)
             entry[3] += 1
             slot_abs += abs(slot_f - slot_a)
+            sums["slot_floor"] += poisson_mad(slot_f)
         actual = d.total
         ape = abs(f.total - actual) / actual if actual else 0.0
         rows.append({"day": d.day.isoformat(), "status": d.status, "actual": actual, "forecast": round(f.total, 1),
@@ -267,5 +268,6 @@ def backtest(profiles: Profiles, settings: ForecastSettings = ForecastSettings()
                     "wape": round(sums["abs"] / actual, 4) if actual else None,
                     "floor_wape": round(sums["floor"] / actual, 4) if actual else None,
                     "slot_wape": round(sums["slot_abs"] / actual, 4) if actual else None,
+                    "slot_floor_wape": round(sums["slot_floor"] / actual, 4) if actual else None,
                     "total_mape": round(sum(sums["ape"]) / len(sums["ape"]), 4) if sums["ape"] else None},
     }
