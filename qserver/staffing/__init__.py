@@ -10,6 +10,8 @@ and the JSON shapes are in ``docs/staffing.md``.
     check_plan(plan, forecast, profiles.models())                    # the simulator's verdict
     advise(site, LiveState.from_console(site, console), forecast, profiles.models())
     what_if(site, forecast, profiles.models(), plan, [{"kind": "close_counter", "counter": "13"}])
+    review_day(site, profiles, tickets_of_day, day)                  # a past day: missed where, and why
+    rank_sites([(site, profiles), ...], tomorrow)                    # which centers will miss tomorrow
 """
 
 from .advice import Advice, LiveCounter, LiveState, Move, Waiting, advise, moves, objective, project
@@ -20,6 +22,7 @@ from .network import outlook, rank_sites
 from .plan import (DayPlan, PlanSettings, SlotPlan, any_eligibility, config_plan, configured_eligibility, fixed_plan,
                    plan_day, plan_days)
 from .profiles import CleaningRules, Profiles, ServiceStats, build_profiles
+from .review import review_day
 from .queueing import erlang_b, erlang_c, expected_wait_s, servers_needed, service_level
 from .simulate import ServiceModel
 from .slots import Slot, day_slots
@@ -35,6 +38,7 @@ __all__ = [
     "DayPlan", "PlanSettings", "SlotPlan", "any_eligibility", "config_plan", "configured_eligibility", "fixed_plan",
     "plan_day", "plan_days",
     "CleaningRules", "Profiles", "ServiceStats", "build_profiles",
+    "review_day",
     "erlang_b", "erlang_c", "expected_wait_s", "servers_needed", "service_level",
     "ServiceModel", "Slot", "day_slots",
     "advice_json", "plan_csv", "plan_grid", "what_if",
