@@ -17,7 +17,7 @@ and the JSON shapes are in ``docs/staffing.md``.
 from .advice import Advice, LiveCounter, LiveState, Move, Waiting, advise, moves, objective, project
 from .evaluate import Evaluation, check_plan, evaluate
 from .exceptions import InvalidChange, InvalidState, NoHistory, StaffingError, UnknownAgency, UnknownCounter
-from .forecast import DayForecast, ForecastSettings, backtest, forecast_day, forecast_days
+from .forecast import DayForecast, ForecastSettings, backtest, forecast_day, forecast_days, nowcast
 from .network import outlook, rank_sites
 from .plan import (DayPlan, PlanSettings, SlotPlan, any_eligibility, config_plan, configured_eligibility, fixed_plan,
                    plan_day, plan_days)
@@ -33,7 +33,7 @@ __all__ = [
     "Advice", "LiveCounter", "LiveState", "Move", "Waiting", "advise", "moves", "objective", "project",
     "Evaluation", "check_plan", "evaluate",
     "InvalidChange", "InvalidState", "NoHistory", "StaffingError", "UnknownAgency", "UnknownCounter",
-    "DayForecast", "ForecastSettings", "backtest", "forecast_day", "forecast_days",
+    "DayForecast", "ForecastSettings", "backtest", "forecast_day", "forecast_days", "nowcast",
     "outlook", "rank_sites",
     "DayPlan", "PlanSettings", "SlotPlan", "any_eligibility", "config_plan", "configured_eligibility", "fixed_plan",
     "plan_day", "plan_days",

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .simulate import Schedule, SimTicket, draw_arrivals, run_day
+from .simulate import Schedule, ServiceModel, SimTicket, draw_arrivals, run_day
 from .slots import Slot
+
+if TYPE_CHECKING:
+    from .forecast import DayForecast
+    from .plan import DayPlan
 
 __all__ = ["Evaluation", "evaluate", "check_plan", "STOP_AFTER_S"]
 
@@ -105,8 +109,8 @@ def evaluate(slots: Sequence[Slot], schedule: Schedule, arrivals: Callable[[int]
     return result
 
 
-def check_plan(plan, forecast, services, *, replications: int = 30, seed: object = 0,
-               priority_share: float = 0.0) -> Evaluation:
+def check_plan(plan: "DayPlan", forecast: "DayForecast", services: Mapping[str, ServiceModel], *,
+               replications: int = 30, seed: object = 0, priority_share: float = 0.0) -> Evaluation:
     """Simulate a :class:`.plan.DayPlan` on Poisson arrivals drawn from its own forecast."""
     slots = tuple(s.slot for s in plan.slots)
     return evaluate(slots, plan.schedule(),

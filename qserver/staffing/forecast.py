@@ -35,7 +35,7 @@ from .exceptions import NoHistory
 from .profiles import DayCounts, Profiles
 from .slots import Slot, after_holiday, day_slots, open_seconds, weekday_key
 
-__all__ = ["ForecastSettings", "DayForecast", "forecast_day", "forecast_days", "backtest", "poisson_mad"]
+__all__ = ["ForecastSettings", "DayForecast", "forecast_day", "forecast_days", "backtest", "poisson_mad", "nowcast"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,25 @@ def forecast_days(profiles: Profiles, first: dt.date, count: int, settings: Fore
         if (day - first).days > 7 * count + 30:
             break
     return result
+
+
+def nowcast(forecast: DayForecast, issued_so_far: Mapping[str, int], now_s: float, *,
+            prior_tickets: float = 20.0, limits: tuple[float, float] = (0.5, 2.0)) -> DayForecast:
+    """The rest of today scaled by how today is going: the site's tickets so far over the forecast's
+    expectation so far, both with ``prior_tickets`` added (one busy half-hour does not double the
+    afternoon), clipped to ``limits``. Slots already over are left as they were."""
+    expected = 0.0
+    for slug, row in forecast.expected.items():
+        for slot, n in zip(forecast.slots, row):
+            if slot.end_s <= now_s:
+                expected += n
+            elif slot.start_s < now_s:
+                expected += n * (now_s - slot.start_s) / slot.length_s
+    actual = sum(issued_so_far.values())
+    ratio = min(max((actual + prior_tickets) / (expected + prior_tickets), limits[0]), limits[1])
+    future = [s.index for s in forecast.slots if s.end_s > now_s]
+    scaled = forecast.scaled(ratio, slots=future)
+    return replace(scaled, factors={**forecast.factors, "today": ratio})
 
 
 def poisson_mad(mean: float) -> float:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from qserver.staffing import NoHistory, backtest, build_profiles, forecast_day, forecast_days
+from qserver.staffing import NoHistory, backtest, build_profiles, forecast_day, forecast_days, nowcast
 from qserver.staffing.forecast import poisson_mad
 from qserver.staffing.slots import day_slots
 from qserver.staffing.synthetic import history, make_truth
@@ -93,3 +93,18 @@ def test_poisson_mean_absolute_deviation():
     assert poisson_mad(1.0) == pytest.approx(2 / 2.718281828459045)
     assert poisson_mad(0.5) == pytest.approx(2 * 0.5 * 2.718281828459045 ** -0.5)
     assert poisson_mad(400.0) == pytest.approx((2 * 400 / 3.141592653589793) ** 0.5, rel=0.01)
+
+
+def test_nowcast_scales_the_rest_of_a_busy_day(cantho, cantho_history):
+    """Half again as many tickets as expected by 09:00: the slots after are raised (not fully: a prior of
+    20 tickets tempers it), the slots before are kept."""
+    profiles = build_profiles(cantho, cantho_history)
+    forecast = forecast_day(profiles, NEXT_WEEK[1])
+    now = 9 * 3600
+    so_far = sum(row[i] for row in forecast.expected.values() for i, s in enumerate(forecast.slots) if s.end_s <= now)
+    busier = nowcast(forecast, {"so-tu-phap": round(1.5 * so_far)}, now)
+    ratio = busier.factors["today"]
+    assert 1.35 < ratio < 1.5
+    assert busier.expected["so-y-te"][0] == forecast.expected["so-y-te"][0]
+    assert busier.expected["so-y-te"][5] == pytest.approx(forecast.expected["so-y-te"][5] * ratio)
+    assert nowcast(forecast, {}, now).factors["today"] == 0.5
