@@ -58,7 +58,7 @@ def main() -> None:
     print(f"\nbacktest over {report['days']} past days (each forecast from the days before it):")
     print(f"  cells (agency × slot) WAPE {report['wape']:.1%}  (Poisson floor {report['floor_wape']:.1%})")
     print(f"  slot totals WAPE {report['slot_wape']:.1%}  (floor {report['slot_floor_wape']:.1%})   "
-          f"daily totals MAPE {report['total_mape']:.1%}")
+          f"daily totals MAPE {report['total_mape']:.1%} (ordinary days {report['total_mape_ordinary']:.1%})")
 
     timings = []
     for _ in range(5):

@@ -243,7 +243,7 @@ def backtest(profiles: Profiles, settings: ForecastSettings = ForecastSettings()
     """Forecast every usable past day from the days before it (once ``min_days`` ordinary days exist)."""
     days = [d for d in profiles.usable_days() if (first is None or d.day >= first) and (last is None or d.day <= last)]
     rows, per_slot = [], {}
-    sums = {"abs": 0.0, "actual": 0.0, "floor": 0.0, "slot_abs": 0.0, "slot_floor": 0.0, "ape": []}
+    sums = {"abs": 0.0, "actual": 0.0, "floor": 0.0, "slot_abs": 0.0, "slot_floor": 0.0, "ape": [], "ape_normal": []}
     for d in days:
         if len([x for x in profiles.usable_days(before=d.day) if x.status == "normal"]) < min_days:
             continue
@@ -278,6 +278,8 @@ def backtest(profiles: Profiles, settings: ForecastSettings = ForecastSettings()
         sums["floor"] += floor
         sums["slot_abs"] += slot_abs
         sums["ape"].append(ape)
+        if d.status == "normal":
+            sums["ape_normal"].append(ape)
     actual = sums["actual"]
     return {
         "site": profiles.site.slug, "days": rows,
@@ -288,5 +290,7 @@ def backtest(profiles: Profiles, settings: ForecastSettings = ForecastSettings()
                     "floor_wape": round(sums["floor"] / actual, 4) if actual else None,
                     "slot_wape": round(sums["slot_abs"] / actual, 4) if actual else None,
                     "slot_floor_wape": round(sums["slot_floor"] / actual, 4) if actual else None,
-                    "total_mape": round(sum(sums["ape"]) / len(sums["ape"]), 4) if sums["ape"] else None},
+                    "total_mape": round(sum(sums["ape"]) / len(sums["ape"]), 4) if sums["ape"] else None,
+                    "total_mape_ordinary": round(sum(sums["ape_normal"]) / len(sums["ape_normal"]), 4)
+                    if sums["ape_normal"] else None},
     }

@@ -44,13 +44,14 @@ def test_next_week_is_within_the_stated_error_of_the_truth(case):
 
 def test_backtest_is_near_the_poisson_floor(case):
     """Each past day forecast from the days before it: cell WAPE within 0.05 of what a perfect forecast
-    would still show, daily totals within 10 % on average."""
+    would still show; daily totals within 8 % on ordinary days, 12 % with the days after a holiday."""
     site, truth, profiles = case
     report = backtest(profiles)
     overall = report["overall"]
     assert overall["days"] >= 14
     assert overall["wape"] <= overall["floor_wape"] + 0.05
-    assert overall["total_mape"] <= 0.10
+    assert overall["total_mape_ordinary"] <= 0.08
+    assert overall["total_mape"] <= 0.12
     assert {row["day"] for row in report["days"]} <= {d.day.isoformat() for d in profiles.days if d.usable}
     assert [row["slot"] for row in report["slots"]] == [slot.key for slot in day_slots(site, NEXT_WEEK[0])]
 
