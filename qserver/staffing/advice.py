@@ -136,7 +136,9 @@ def project(state: LiveState, forecast: DayForecast, services: Mapping[str, Serv
     busy = {}
     for c in state.counters:
         if c.id in mine and c.serving_s is not None:
-            model = services.get(c.serving_agency or "") or services[mine[c.id][0]]
+            model = services.get(c.serving_agency or "") or next((services[a] for a in mine[c.id] if a in services), None)
+            if model is None:
+                continue
             mu, sigma = lognormal_params(model.effective_mean_s, model.effective_cv2)
             busy[c.id] = now + mean_remaining(c.serving_s, mu, sigma)
     stop = now + horizon_s + EXTRA_S

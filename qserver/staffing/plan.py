@@ -4,7 +4,8 @@
    offered load ``m(t) = Σ_j rate_j · ∫ P(S > u) du`` over the part of each earlier slot ``j`` that is
    still being served at ``t`` (Jennings, Mandelbaum, Massey & Whitt, 1996), with S the agency's counter
    time (a lognormal with the effective mean and variation, no-shows included). The slot's load is the
-   largest ``m(t)`` at ``points`` inside it, turned back into an arrival rate ``m / mean``.
+   largest ``m(t)`` at ``points`` inside it, turned back into an arrival rate ``m / mean``. What a slot
+   short of counters could not serve is carried to the next slot as a fluid backlog.
 2. **Need.** The fewest counters whose M/G/c service level (:mod:`.queueing`) reaches ``target_share``
    within ``target_wait_s``; a single-slot dip between two higher needs is filled (``fill_dips``: an
    officer does not leave for 30 minutes).
@@ -32,8 +33,8 @@ from dataclasses import dataclass, field
 
 from config import Site
 
-from .forecast import DayForecast
 from ._allocate import allocate
+from .forecast import DayForecast
 from .queueing import lognormal_params, mean_capped, servers_needed, service_level
 from .simulate import ServiceModel, schedule_of
 from .slots import Slot

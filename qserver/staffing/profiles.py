@@ -156,7 +156,9 @@ def build_profiles(site: Site, tickets: Iterable[Mapping[str, Any]], *, first: d
     for ticket in tickets:
         by_day.setdefault(_local_day(site, int(ticket["issued_at"])), []).append(ticket)
     if first is None or last is None:
-        known = sorted(by_day) or [today or dt.date.today()]
+        known = sorted(by_day) or ([today] if today else [])
+        if not known:
+            return Profiles(site, (), _services(site, [], rules), 0.0)
         first, last = first or known[0], last or known[-1]
     days: list[tuple[dt.date, tuple[Slot, ...], dict[str, list[int]], list[float], str]] = []
     for offset in range((last - first).days + 1):
