@@ -127,7 +127,7 @@ ERROR_CODES: dict[str, int] = {
     "unknown_site": 404, "unknown_agency": 404, "unknown_counter": 404, "unknown_ticket": 404, "not_found": 404,
     "closed_hours": 409, "not_rotating": 409, **{code: 409 for code in CONFLICT_MESSAGES},
     TooLarge.code: 413,
-    InvalidField.code: 422, "invalid_cccd": 422,
+    InvalidField.code: 422, "invalid_cccd": 422, "invalid_change": 422, "invalid_state": 422, "no_history": 422,
     RateLimited.code: 429,
     ArchiveUnavailable.code: 500,
     Unavailable.code: 503,

@@ -160,9 +160,10 @@ def history(truth: Truth, first: dt.date, last: dt.date, seed: object, *,
         seq: dict[str, int] = {}
         for ticket in tickets:
             seq[ticket.agency] = seq.get(ticket.agency, 0) + 1
+            agency = agencies[ticket.agency]
             stored: dict[str, Any] = {
                 "id": f"{site.slug}-{day:%Y%m%d}-{len(result) + 1}",
-                "number": agencies[ticket.agency].number(seq[ticket.agency]),
+                "number": agency.number_format.format(prefix=agency.prefix, seq=seq[ticket.agency]),
                 "agency": ticket.agency, "issued_agency": ticket.agency,
                 "issued_at": clock.ms(ticket.issued_s), "priority": "elderly" if ticket.priority else None,
             }
