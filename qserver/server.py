@@ -76,7 +76,9 @@ def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
             ws_max_size=settings.max_ws_message_bytes,
             # Idle keep-alive connections (a browser's spare sockets) are closed after 5 s, and a connection
             # that does not complete a request's headers within 10 s (a stalled or hostile client) too.
-            timeout_keep_alive=5, http=GuardedHttpProtocol or "auto"))
+            timeout_keep_alive=5, http=GuardedHttpProtocol or "auto",
+            # Behind a reverse proxy, the client's address (rate limits per address) is its X-Forwarded-For.
+            proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips))
         if GuardedHttpProtocol is not None:
             GuardedHttpProtocol.headers_timeout_s = settings.headers_timeout_s
         if before_serving is not None:

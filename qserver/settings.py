@@ -38,6 +38,7 @@ class Settings:
     replay_max_events: int = 10_000       # a `since` further back than this gets a snapshot
     token_cache_s: float = 0.5            # how long a process trusts a token it looked up (revocation delay)
     headers_timeout_s: float = 10.0       # a connection must send a request's headers within this
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For names the client (limits per address)
     max_body_bytes: int = 65_536          # request bodies over this get 413 before they are read
     max_ws_message_bytes: int = 65_536    # websocket messages over this close the socket with 1009
     # Rate limits ("N/minute", "N/15 minutes" ...; "" turns one off), kept in Redis for every process:
