@@ -4,13 +4,16 @@ reaches the pages in their boot JSON, and is listed in the README."""
 from __future__ import annotations
 
 import ast
+import importlib
 import json
+import pkgutil
 import re
 from pathlib import Path
 
 import httpx
 
 from qserver import labels
+import qserver
 from qserver.exceptions import ERROR_CODES, QServerError
 from qserver.web.app import create_app
 
@@ -19,7 +22,8 @@ VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻ
 
 
 def codes_in_the_source() -> set[str]:
-    """Codes the server's code can produce: Lua ``fail('x'``, ``code="x"`` arguments, class ``code``s."""
+    """Codes the server's code can produce: Lua ``fail('x'``, ``code="x"`` arguments, and the ``code`` of
+    every subclass of QServerError in any qserver module."""
     found = set()
     for path in (ROOT / "qserver").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
@@ -28,6 +32,9 @@ def codes_in_the_source() -> set[str]:
             if (isinstance(node, ast.keyword) and node.arg == "code" and isinstance(node.value, ast.Constant)
                     and isinstance(node.value.value, str)):  # not a websocket close code
                 found.add(node.value.value)
+    for module in pkgutil.walk_packages(qserver.__path__, "qserver."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
     classes = [QServerError]
     while classes:
         cls = classes.pop()
