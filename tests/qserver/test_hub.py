@@ -202,9 +202,12 @@ async def test_acks_are_recorded_per_device(live, api):
     assert json.loads(raw)["event_id"] == called["event_id"]
 
 
-async def test_a_client_that_stops_reading_is_dropped_without_delaying_others(redis_server, flushed, tmp_path, clock):
-    """A stuck client is dropped once its bounded queue fills; a reading client gets every event promptly."""
-    app = LiveApp(redis_server.url, tmp_path, clock, client_queue_frames=200)
+@pytest.mark.parametrize("path", WRITE_PATHS)
+async def test_a_client_that_stops_reading_is_dropped_without_delaying_others(redis_server, flushed, tmp_path, clock,
+                                                                              path):
+    """A stuck client is dropped once its bounded queue (or, on the fast path, its socket and backlog)
+    fills; a reading client gets every event promptly; on the fast path the stuck socket is then cut."""
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=path == "fan-out", client_queue_frames=200)
     await app.start()
     api = Api(app)
     try:
@@ -246,6 +249,8 @@ async def test_a_client_that_stops_reading_is_dropped_without_delaying_others(re
                 await asyncio.sleep(0.01)
             assert hub.client_count() == 1, "the stuck client was not dropped"
             assert elapsed < TIMEOUT
+        if path == "fan-out":  # a 1008 close frame, or cut when even that cannot go out (after 2 s)
+            await asyncio.wait_for(_until_closed(stuck), TIMEOUT)
         stuck.close()
     finally:
         await api.http.aclose()
@@ -265,3 +270,16 @@ async def test_two_processes_on_one_redis(redis_server, flushed, tmp_path, clock
         assert called["ticket"]["number"] == "E001"
     finally:
         await other.stop()
+
+
+async def _until_closed(sock: socket.socket) -> None:
+    """Read a socket until the peer resets it, closes it, or sends its close frame 1008."""
+    loop = asyncio.get_running_loop()
+    tail = b""
+    try:
+        while data := await loop.sock_recv(sock, 1 << 20):
+            tail = (tail + data)[-64:]
+            if b"\x03\xf0client stopped reading" in tail:
+                return
+    except ConnectionResetError:
+        pass
