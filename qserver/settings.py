@@ -37,6 +37,7 @@ class Settings:
     client_queue_frames: int = 512        # frames buffered per websocket client before it is dropped
     replay_max_events: int = 10_000       # a `since` further back than this gets a snapshot
     token_cache_s: float = 10.0           # how long a process trusts a token it looked up
+    city_cache_s: float = 2.0             # how long the city console reuses a site's Redis reads
     log_level: str = "info"
 
     @classmethod
