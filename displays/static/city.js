@@ -58,11 +58,11 @@
     QS.$$("[data-view-section]").forEach(function (node) {
       node.hidden = node.getAttribute("data-view-section") !== wanted;
     });
-    QS.$$("[data-view]").forEach(function (link) {
+    QS.$$("a[data-view]").forEach(function (link) {
       if (link.getAttribute("data-view") === wanted) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     });
-    document.body.setAttribute("data-view", wanted);
+    document.body.setAttribute("data-city-view", wanted);
     if (wanted !== view) {
       view = wanted;
       viewCallbacks.forEach(function (fn) { fn(wanted); });
