@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/announcer.py --phases wav,instant
+	$(BIN)/python bench/city.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -79,8 +79,8 @@ class RedisProcess:
                 time.sleep(0.02)
         self.client = client
 
-    def token(self, role: str, counters=()) -> str:
-        token, key, value = new_token(role, "cantho", tuple(counters), "bench")
+    def token(self, role: str, counters=(), site: str = "cantho") -> str:
+        token, key, value = new_token(role, site, tuple(counters), "bench")
         self.client.set(key, value)
         return token
 
@@ -171,3 +171,28 @@ class HttpConnection:
 
     def close(self) -> None:
         self.writer.close()
+
+
+def redis_connections(pid: int, redis_port: int) -> int:
+    """TCP connections a process holds open to Redis on ``redis_port`` (Linux: its socket fds matched
+    against /proc/net/tcp), the number ``CLIENT LIST`` shows for it."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            established = fields[3] == "01"
+            if established and int(fields[2].rsplit(":", 1)[1], 16) == redis_port and fields[9] in inodes:
+                count += 1
+    return count

@@ -92,6 +92,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.city:
+        from .simulation.city_demo import cmd_city_demo
+
+        return cmd_city_demo(args)
     from .simulation.demo import cmd_demo as demo
 
     return demo(args)
@@ -118,12 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     server_flags(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("demo", help="run the Cần Thơ site with a simulated day")
+    p = sub.add_parser("demo", help="run the Cần Thơ site (or with --city its 104 centers) with a simulated day")
     server_flags(p)
     p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-announcer", action="store_true", help="do not start the floor-0 announcer")
     p.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
+    p.add_argument("--city", action="store_true",
+                   help="the whole city: the center and 103 communes (config/cities/cantho) and the city console")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("check-config", help="validate site files and folders (recursively), explain every error")

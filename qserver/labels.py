@@ -11,7 +11,8 @@ from typing import Any
 
 __all__ = [
     "PRIORITY_NAMES", "TICKET_STATUS", "COUNTER_STATUS", "COUNTER_STATUS_WORDS", "COUNTER_STATE", "ACTION_NAMES", "RATING_LABELS",
-    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "counter_name", "lower_first", "for_pages",
+    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "CITY_LEVELS", "CITY_PROBLEMS", "counter_name",
+    "lower_first", "for_pages", "for_city_page",
 ]
 
 PRIORITY_NAMES = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
@@ -37,6 +38,12 @@ WEEKDAYS = {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "T
 #: Who did something, in the audit trail and the activity feed.
 ROLE_NAMES = {"officer": "cán bộ", "manager": "quản lý", "kiosk": "máy lấy số", "display": "màn hình",
               "system": "hệ thống", "admin": "quản trị"}
+
+#: The city console's trouble levels of a center (qserver/managers/city_view.py defines them).
+CITY_LEVELS = {"bad": "Cần xử lý ngay", "warn": "Cần chú ý", "ok": "Bình thường"}
+#: What is wrong at a center, as the city console's badges say it.
+CITY_PROBLEMS = {"wait": "Chờ quá ngưỡng", "wait_soon": "Sắp quá ngưỡng chờ", "unserved": "Không có quầy mở",
+                 "paused_only": "Quầy tạm nghỉ", "devices": "Thiết bị không phản hồi"}
 
 #: The sentence a page shows for each error code (the server's own message is shown when it is
 #: Vietnamese; this is the fallback). Keys equal ``exceptions.ERROR_CODES`` (checked by the suite).
@@ -102,3 +109,8 @@ def for_pages(rating_levels: int) -> dict[str, Any]:
         "rating": {str(level): text for level, text in RATING_LABELS[rating_levels].items()},
         "errors": ERROR_TEXT, "http": {str(status): text for status, text in HTTP_STATUS_TEXT.items()},
     }
+
+
+def for_city_page() -> dict[str, Any]:
+    """The labels of the city console and reports: every page's, plus the trouble levels and problems."""
+    return {**for_pages(3), "city_levels": CITY_LEVELS, "city_problems": CITY_PROBLEMS}

@@ -46,6 +46,7 @@ class Settings:
     limit_login_failures: str = "5/15 minutes"     # failed logins per user name before a lock-out
     limit_issue_per_kiosk: str = "60/minute"       # tickets per kiosk (or manager) token
     limit_reads_per_address: str = "600/minute"    # anonymous reads (pages, public API) per client address
+    city_cache_s: float = 2.0             # how long the city console reuses a site's Redis reads
     log_level: str = "info"
 
     @classmethod

@@ -71,17 +71,22 @@
     QS.$("#m-main").hidden = false;
     QS.$("#m-logout").hidden = false;
     QS.$("#m-user").textContent = who && who.name ? who.name : "";
+    var cityLink = QS.$("#m-city-link");
+    if (cityLink) cityLink.hidden = !(who && who.site === "*");  // a manager of every site: back to the city
     signedIn = true;
     signedInAs = who;
     var callbacks = readyCallbacks;
     readyCallbacks = [];
     callbacks.forEach(function (callback) { callback(who); });
   }
-  function acceptable(who) {
+  /** null when `who` may use this page, else the sentence saying why not. A page may replace it
+   *  (the city console sends a manager of one center to that center's console). */
+  QM.acceptable = function (who) {
     if (!who || who.role !== "manager") return "Tài khoản này không phải tài khoản quản lý.";
     if (who.site !== QS.site.slug && who.site !== "*") return "Tài khoản này quản lý trung tâm khác.";
     return null;
-  }
+  };
+  function acceptable(who) { return QM.acceptable(who); }
   QS.$("#m-login").addEventListener("submit", function (event) {
     event.preventDefault();
     var body = {username: QS.$("#m-username").value.trim(), password: QS.$("#m-password").value};

@@ -166,6 +166,50 @@ class SiteReader:
         raw = await guarded(self.redis.hgetall(self.keys.day_stats(day or self.today())))
         return {key.decode(): int(value) for key, value in raw.items()}
 
+    async def overview(self) -> dict[str, Any]:
+        """What a city console needs of this site, in two round trips and without reading a ticket.
+
+        ``{"day", "now_ms", "counters": {id: counter}, "waiting": {agency: n}, "oldest_issued_at"
+        (ms of the longest-waiting ticket, or None), "oldest_by_agency": {agency: ms}, "stats" (as
+        :meth:`day_stats`), "acks" (as :meth:`acks`), "calls" (the newest 50)}``. Issue times come from
+        the ticket index's scores (``ZMSCORE``), so the cost grows with the number waiting, not with
+        their JSON. Not one snapshot: each part is current, they may be a few ms apart.
+        """
+        k, day = self.keys, self.today()
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(k.counters)
+        for slug in self._slugs:
+            pipe.zrange(k.queue(slug), 0, -1)
+        pipe.hgetall(k.day_stats(day))
+        pipe.hgetall(k.acks)
+        pipe.lrange(k.calls, 0, 49)
+        results = await guarded(pipe.execute())
+        counters_raw, queues = results[0], results[1:1 + len(self._slugs)]
+        stats_raw, acks_raw, calls_raw = results[1 + len(self._slugs):]
+        ids = [tid for members in queues for tid in members]
+        issued = await guarded(self.redis.zmscore(k.ticket_index, ids)) if ids else []
+        at_of = {tid: int(ms) for tid, ms in zip(ids, issued) if ms is not None}
+        oldest_by_agency = {}
+        for slug, members in zip(self._slugs, queues):
+            times = [at_of[tid] for tid in members if tid in at_of]
+            if times:
+                oldest_by_agency[slug] = min(times)
+        acks = {}
+        for device, blob in acks_raw.items():
+            try:
+                acks[device.decode()] = json.loads(blob)
+            except ValueError:
+                continue
+        return {
+            "day": day, "now_ms": self.now_ms(),
+            "counters": {key.decode(): json.loads(value) for key, value in counters_raw.items()},
+            "waiting": {slug: len(members) for slug, members in zip(self._slugs, queues)},
+            "oldest_issued_at": min(oldest_by_agency.values(), default=None),
+            "oldest_by_agency": oldest_by_agency,
+            "stats": {key.decode(): int(value) for key, value in stats_raw.items()},
+            "acks": acks, "calls": [json.loads(c) for c in calls_raw],
+        }
+
     async def acks(self) -> dict[str, dict[str, Any]]:
         """device name → ``{"event_id", "at"}`` of its last acknowledgement."""
         acks = {}

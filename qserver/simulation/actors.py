@@ -47,6 +47,9 @@ class SimulationConfig:
     reset_counters: bool = False     # give the simulated counters their configured agencies first (demo)
     restore_moves: bool = True       # give moved counters back when the simulation ends
     grace_s: float = 2.0             # how long actors may finish what they do when stopped
+    idle_poll_s: float = IDLE_POLL_S         # simulated s an idle officer waits before call-next again
+    max_poll_real_s: float = MAX_POLL_REAL_S  # ... at most this in real seconds (a city of quiet halls: more)
+    agencies: tuple[str, ...] | None = None  # tickets go to these (default: the ones the counters serve)
 
 
 class Simulation:
@@ -56,7 +59,7 @@ class Simulation:
         self.config, self.layout, self.client = config, layout, client
         self.report: Report = client.report
         self.run_id = secrets.token_hex(4)  # keys differ between runs; not part of the plan
-        self.agencies = served_agencies(layout, config.counters)
+        self.agencies = config.agencies or served_agencies(layout, config.counters)
         mean = mean_service_s(layout, len(config.counters), config.expected, config.utilisation)
         self.plans = {c: OfficerPlan(config.seed, c, mean) for c in config.counters}
         self._stop = asyncio.Event()
@@ -156,14 +159,14 @@ class Simulation:
             return await self.client.counter_action(counter, action, f"sim-{self.run_id}-{counter}-{presses}",
                                                     **fields)
 
-        idle = dict(floor_s=MIN_POLL_REAL_S, cap_s=MAX_POLL_REAL_S)
+        idle = dict(floor_s=MIN_POLL_REAL_S, cap_s=self.config.max_poll_real_s)
         while not self.stopping:
             answer = await press("call-next")
             if answer.code == "counter_paused":   # left paused (by an earlier run, or a human): come back
                 if (await press("resume")).ok:
                     continue
             if answer.status != 200:              # nobody waiting, counter closed, server down: wait
-                if not await self.sleep(IDLE_POLL_S, **idle):
+                if not await self.sleep(self.config.idle_poll_s, **idle):
                     return
                 continue
             ticket, decision = answer.body, plan.decision(k)

@@ -24,6 +24,7 @@ from ..engine import SiteEngine
 from ..exceptions import QServerError
 from ..live.endpoint import routes as ws_routes
 from ..live.hub import Hub
+from ..managers.city import page_routes as city_pages
 from ..managers.web import page_routes as manager_pages
 from ..metrics import Metrics
 from ..ratelimits import Limits
@@ -87,8 +88,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
             if own_redis:
                 await client.aclose()
 
-    app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *manager_pages], lifespan=lifespan,
-                    middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
+    app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *city_pages, *manager_pages],
+                    lifespan=lifespan, middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
                     exception_handlers={QServerError: error_response, RedisError: error_response,
                                         ConnectionError: error_response})
     app.state.sites = sites

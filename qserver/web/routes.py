@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..managers import city
 from ..managers import web as managers
 from . import api, openapi
 
@@ -47,6 +48,7 @@ def _bind(handler: Callable[[Request, str], Awaitable[Response]], action: str) -
 
 
 SITE = "/api/v1/sites/{site}"
+CITY = "/api/v1/city"
 COUNTER = SITE + "/counters/{counter}"
 
 #: Officer buttons: (action, summary, request schema).
@@ -104,6 +106,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", SITE + "/stats.csv", managers.stats_csv, "The report as CSV (UTF-8 with BOM)", errors=(500,)),
     Endpoint("GET", SITE + "/audit", managers.audit, "Audit trail of a day (?date=&counter=&agency=&kind=)",
              answer="object", errors=(500,)),
+    Endpoint("GET", CITY + "/console", city.city_console,
+             "Every center at a glance, sorted by trouble (?group=); manager of every site", answer="object"),
+    Endpoint("GET", CITY + "/stats", city.city_stats,
+             "The city's report per day and per center (?from=&to=&group=&center_days=1)", answer="object",
+             errors=(500,)),
+    Endpoint("GET", CITY + "/stats.csv", city.city_stats_csv, "The city's report as CSV (UTF-8 with BOM)",
+             errors=(500,)),
 )
 
 

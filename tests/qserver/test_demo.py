@@ -6,37 +6,15 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
 from qserver.simulation.demo import announcer_command, has_audio_device
-from tests.support import TIMEOUT, free_port, wait_until
+from tests.support import TIMEOUT, wait_until
+from tests.support.demo import answers, start_demo
 
 STATE = "/api/v1/sites/cantho/state"
-
-
-def start_demo(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int, Path]:
-    port = free_port()
-    log = tmp_path / "demo.log"
-    environ = {**os.environ, "QSERVER_DATA_DIR": str(tmp_path / "var"), **(env or {})}
-    environ.pop("QSERVER_ALWAYS_OPEN", None)  # the demo sets it itself
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "qserver", "demo", "--port", str(port), *args],
-                                   env=environ, stdout=out, stderr=subprocess.STDOUT)
-    return process, port, log
-
-
-def answers(process: subprocess.Popen, port: int, log: Path, path: str = "/healthz") -> httpx.Response | None:
-    if process.poll() is not None:
-        raise RuntimeError(f"demo exited early: {log.read_text()[-2000:]}")
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=TIMEOUT)
-    except httpx.HTTPError:
-        return None
 
 
 def test_demo_comes_alive_and_stops_after_duration(tmp_path, redis_server, flushed):
