@@ -239,7 +239,9 @@ def cmd_city_demo(args: argparse.Namespace) -> int:
         print("error: --speed must be positive", file=sys.stderr)
         return 2
     paths = (str(CITY_DIR), *(args.config or ()))
-    settings = Settings.from_env(host=args.host, port=args.port, config=paths, always_open=True)
+    # The simulated days run ×60: the per-kiosk ticket limit (a real-time bound) is off, as in `qserver demo`.
+    settings = Settings.from_env(host=args.host, port=args.port, config=paths, always_open=True,
+                                 limit_issue_per_kiosk="")
     sites = config.load_sites(*settings.config)
     demo = CityDemo(args, sites)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def test_city_demo_serves_104_live_centers_and_their_console(tmp_path, redis_server, flushed):
     """Calls happen at the center and at communes; the printed token and login open the city console."""
-    duration = 2 * TIMEOUT + 10                  # long enough to look around on a busy machine
+    duration = 5 * TIMEOUT + 10                  # long enough to look around on a busy machine
     process, port, log = start_demo(tmp_path, "--city", "--duration", f"{duration:g}",
                                     env={"QSERVER_REDIS_URL": redis_server.url})
     base = f"http://127.0.0.1:{port}"
@@ -33,11 +33,16 @@ def test_city_demo_serves_104_live_centers_and_their_console(tmp_path, redis_ser
             called = {c["slug"] for c in body["centers"] if c["today"]["called"]}
             return "cantho" in called and len(called) >= 10 and body
 
-        console = wait_until(busy, timeout=TIMEOUT * 2, what="calls at the center and at 10 communes")
+        console = wait_until(busy, timeout=TIMEOUT * 4, what="calls at the center and at 10 communes")
         assert len(console["centers"]) == 104 and console["totals"]["counters"]["closed"] >= 3
-        center = next(c for c in console["centers"] if c["slug"] == "cantho")
-        communes = [c for c in console["centers"] if c["slug"] != "cantho"]
-        assert center["today"]["issued"] > max(c["today"]["issued"] for c in communes)   # the center is busy
+
+        def center_busiest():
+            # the center's arrival rate is several times any commune's: it soon leads (not always at first)
+            centers = httpx.get(f"{base}/api/v1/city/console", headers=headers, timeout=TIMEOUT).json()["centers"]
+            issued = {c["slug"]: c["today"]["issued"] for c in centers}
+            return issued.pop("cantho") > max(issued.values())
+
+        wait_until(center_busiest, timeout=TIMEOUT * 2, what="the center issuing more than any commune")
         output = log.read_text()
         short = re.findall(r"^    ([a-z0-9-]+): counter (\d+) closed, nobody calls (.+)$", output, re.M)
         assert len(short) == 3
