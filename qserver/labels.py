@@ -11,7 +11,8 @@ from typing import Any
 
 __all__ = [
     "PRIORITY_NAMES", "TICKET_STATUS", "COUNTER_STATUS", "COUNTER_STATUS_WORDS", "COUNTER_STATE", "ACTION_NAMES", "RATING_LABELS",
-    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "counter_name", "lower_first", "for_pages",
+    "WEEKDAYS", "ROLE_NAMES", "PLAN_KINDS", "HISTORY_DAY_STATUS", "MISS_REASONS", "WHAT_IF_KINDS", "PLAN_RISK_STATUS",
+    "staffing_labels", "ERROR_TEXT", "HTTP_STATUS_TEXT", "counter_name", "lower_first", "for_pages",
 ]
 
 PRIORITY_NAMES = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
@@ -37,6 +38,28 @@ WEEKDAYS = {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "T
 #: Who did something, in the audit trail and the activity feed.
 ROLE_NAMES = {"officer": "cán bộ", "manager": "quản lý", "kiosk": "máy lấy số", "display": "màn hình",
               "system": "hệ thống", "admin": "quản trị"}
+
+#: Staffing (docs/staffing.md): the plans the heat map compares, ...
+PLAN_KINDS = {"plan": "Kế hoạch bố trí quầy", "fixed": "Bố trí cố định tối thiểu", "config": "Bố trí hiện tại"}
+#: ... why a past day was or was not used to learn the profiles and the forecast ...
+HISTORY_DAY_STATUS = {"normal": "Ngày bình thường", "after_holiday": "Ngày đầu sau nghỉ lễ", "holiday": "Ngày nghỉ lễ",
+                      "closed": "Không làm việc", "today": "Hôm nay (chưa hết ngày)", "low_volume": "Ít phiếu bất thường",
+                      "outage": "Mất kết nối / ngừng cấp số"}
+#: ... why a cell of a past day missed the target (``review_day``) ...
+MISS_REASONS = {"short": "Thiếu quầy", "volume": "Đông hơn dự báo", "slow": "Phục vụ lâu hơn thường lệ",
+                "backlog": "Tồn từ khung giờ trước", "other": "Lý do khác"}
+#: ... what a what-if may change ...
+WHAT_IF_KINDS = {"close_counter": "Đóng quầy", "add_officer": "Thêm cán bộ", "assign": "Giao quầy cho lĩnh vực",
+                 "volume": "Lượng công dân tăng/giảm (cao điểm, sau lễ)"}
+#: ... and a center's outlook in the city's view.
+PLAN_RISK_STATUS = {"open": "Làm việc", "closed": "Không làm việc", "no_history": "Chưa đủ số liệu"}
+
+
+def staffing_labels() -> dict[str, Any]:
+    """The staffing words the reports page and the console receive in their boot JSON."""
+    return {"plan_kinds": PLAN_KINDS, "day_status": HISTORY_DAY_STATUS, "miss_reasons": MISS_REASONS,
+            "what_if_kinds": WHAT_IF_KINDS, "plan_risk_status": PLAN_RISK_STATUS}
+
 
 #: The sentence a page shows for each error code (the server's own message is shown when it is
 #: Vietnamese; this is the fallback). Keys equal ``exceptions.ERROR_CODES`` (checked by the suite).
