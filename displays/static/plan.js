@@ -14,6 +14,7 @@
   var L = QS.boot.staffing || {plan_kinds: {}, day_status: {}, miss_reasons: {}};
   var today = QS.boot.today;
   var current = null;   // the day shown
+  var asked = new URLSearchParams(location.search).get("plan");  // read before reports.js rewrites the URL
 
   function status(kind, text) {
     var box = QS.$("#s-status");
@@ -254,8 +255,7 @@
   });
 
   QM.ready(function () {
-    var initial = new URLSearchParams(location.search).get("plan");
-    load(initial ? D.readDate(initial) : null);
+    load(asked ? D.readDate(asked) : null);
     QM.api("GET", "forecast-error").then(function (res) {
       if (res.ok) renderError(res.body);
       else if (res.status !== 401) QS.$("#s-error").textContent = "Sai số dự báo: " + QS.errorText(res);

@@ -101,17 +101,19 @@ async def test_heat_map_and_csv_of_the_next_day(history_live, browser, tmp_path)
 
 
 async def test_a_past_day_against_the_plan(history_live, browser, tmp_path):
-    """'Ngày làm việc trước' shows Monday's counters serving / needed: Sở Tư pháp's missed cells in red and
-    listed with their reasons (too few counters)."""
+    """'Ngày làm việc trước' (or ?plan= a past day) shows Monday's counters serving / needed: Sở Tư pháp's
+    missed cells in red and listed with their reasons (too few counters)."""
     manager = history_live.token("manager")
     async with history_live.client() as http:
         review = (await http.get(f"{SITE}/plan-review?date={SHORT_DAY}", headers=bearer(manager))).json()
     missed = [(a["slug"], c) for a in review["agencies"] for c in a["cells"] if c["missed"]]
     page = await new_page(browser)
-    await page.goto(f"{history_live.base_url}/m/cantho/reports?token={manager}")
-    await expect(page.locator("#s-heat")).to_have_attribute("data-mode", "plan")
-    await page.click('[data-plan-day="previous"]')
+    await page.goto(f"{history_live.base_url}/m/cantho/reports?plan={SHORT_DAY}&token={manager}")
     heat = page.locator("#s-heat")
+    await expect(heat).to_have_attribute("data-mode", "review")
+    await page.click('[data-plan-day="next"]')
+    await expect(heat).to_have_attribute("data-mode", "plan")
+    await page.click('[data-plan-day="previous"]')
     await expect(heat).to_have_attribute("data-mode", "review")
     await expect(page.locator("#s-heading")).to_contain_text("Thứ Hai, 23/11/2026")
     await expect(heat.locator("td.s-cell.miss")).to_have_count(len(missed))
