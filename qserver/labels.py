@@ -11,7 +11,8 @@ from typing import Any
 
 __all__ = [
     "PRIORITY_NAMES", "TICKET_STATUS", "COUNTER_STATUS", "COUNTER_STATUS_WORDS", "COUNTER_STATE", "ACTION_NAMES", "RATING_LABELS",
-    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "CITY_LEVELS", "CITY_PROBLEMS", "counter_name",
+    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "CITY_LEVELS", "CITY_PROBLEMS", "PLAN_KINDS",
+    "HISTORY_DAY_STATUS", "MISS_REASONS", "WHAT_IF_KINDS", "PLAN_RISK_STATUS", "staffing_labels", "counter_name",
     "lower_first", "for_pages", "for_city_page",
 ]
 
@@ -44,6 +45,28 @@ CITY_LEVELS = {"bad": "Cần xử lý ngay", "warn": "Cần chú ý", "ok": "Bì
 #: What is wrong at a center, as the city console's badges say it.
 CITY_PROBLEMS = {"wait": "Chờ quá ngưỡng", "wait_soon": "Sắp quá ngưỡng chờ", "unserved": "Không có quầy mở",
                  "paused_only": "Quầy tạm nghỉ", "devices": "Thiết bị không phản hồi"}
+
+#: Staffing (docs/staffing.md): the plans the heat map compares, ...
+PLAN_KINDS = {"plan": "Kế hoạch bố trí quầy", "fixed": "Bố trí cố định tối thiểu", "config": "Bố trí hiện tại"}
+#: ... why a past day was or was not used to learn the profiles and the forecast ...
+HISTORY_DAY_STATUS = {"normal": "Ngày bình thường", "after_holiday": "Ngày đầu sau nghỉ lễ", "holiday": "Ngày nghỉ lễ",
+                      "closed": "Không làm việc", "today": "Hôm nay (chưa hết ngày)", "low_volume": "Ít phiếu bất thường",
+                      "outage": "Mất kết nối / ngừng cấp số"}
+#: ... why a cell of a past day missed the target (``review_day``) ...
+MISS_REASONS = {"short": "Thiếu quầy", "volume": "Đông hơn dự báo", "slow": "Phục vụ lâu hơn thường lệ",
+                "backlog": "Tồn từ khung giờ trước", "other": "Lý do khác"}
+#: ... what a what-if may change ...
+WHAT_IF_KINDS = {"close_counter": "Đóng quầy", "add_officer": "Thêm cán bộ", "assign": "Giao quầy cho lĩnh vực",
+                 "volume": "Lượng công dân tăng/giảm (cao điểm, sau lễ)"}
+#: ... and a center's outlook in the city's view.
+PLAN_RISK_STATUS = {"open": "Làm việc", "closed": "Không làm việc", "no_history": "Chưa đủ số liệu"}
+
+
+def staffing_labels() -> dict[str, Any]:
+    """The staffing words the reports page and the console receive in their boot JSON."""
+    return {"plan_kinds": PLAN_KINDS, "day_status": HISTORY_DAY_STATUS, "miss_reasons": MISS_REASONS,
+            "what_if_kinds": WHAT_IF_KINDS, "plan_risk_status": PLAN_RISK_STATUS}
+
 
 #: The sentence a page shows for each error code (the server's own message is shown when it is
 #: Vietnamese; this is the fallback). Keys equal ``exceptions.ERROR_CODES`` (checked by the suite).

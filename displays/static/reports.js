@@ -45,6 +45,8 @@
     history.replaceState(null, "", location.pathname + "?" + params(values));
   }
   var initial = new URLSearchParams(location.search);
+  /** Shared with plan.js (the counter plan section of the reports page). */
+  QM.dates = {isoDay: isoDay, addDays: addDays, vnDate: vnDate, readDate: readDate, params: params};
 
   // ================================================================ reports
   if (page === "reports") {

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from ..engine import SiteEngine
 from ..exceptions import InvalidField, NotFound, QServerError
+from ..labels import staffing_labels
 from ..present import present_ticket
 from ..web.http import engine_of, grant_of, json_response, optional_str, read_body
 from ..web.pages import not_found, render, unknown_site
@@ -186,11 +187,11 @@ async def console_page(request: Request) -> Response:
         refresh = max(1, min(60, int(request.query_params.get("refresh_s", CONSOLE_REFRESH_S))))
     except ValueError:
         refresh = CONSOLE_REFRESH_S
-    return _page(request, "manager.html", "console", refresh_s=refresh)
+    return _page(request, "manager.html", "console", refresh_s=refresh, staffing=staffing_labels())
 
 
 async def reports_page(request: Request) -> Response:
-    return _page(request, "reports.html", "reports")
+    return _page(request, "reports.html", "reports", staffing=staffing_labels())
 
 
 async def audit_page(request: Request) -> Response:

@@ -26,7 +26,7 @@ from .forecast import DayForecast, ForecastSettings, forecast_day
 from .plan import DayPlan, PlanSettings, config_plan, plan_day
 from .profiles import Profiles
 
-__all__ = ["outlook", "rank_sites", "expected_share", "MIN_CELLS_MET"]
+__all__ = ["outlook", "rank_sites", "rank_key", "expected_share", "MIN_CELLS_MET"]
 
 #: A site meets its target when the model puts at least this share of its agency-slot cells at target.
 MIN_CELLS_MET = 0.9
@@ -83,11 +83,13 @@ def rank_sites(entries: Iterable[tuple[Site, Profiles]], day: dt.date, *,
     for site, profiles in entries:
         mine = settings.get(site.slug, PlanSettings()) if isinstance(settings, Mapping) else settings
         rows.append(outlook(site, profiles, day, settings=mine, forecast_settings=forecast_settings))
+    return sorted(rows, key=rank_key)
 
-    def key(row: dict[str, Any]):
-        if row["status"] != "open":
-            return (3, 0.0, 0.0, row["site"])
-        group = 0 if row["will_miss"] else 1 if row["rearrange_only"] else 2
-        return (group, row["plan_share"], row["config_share"], row["site"])
 
-    return sorted(rows, key=key)
+def rank_key(row: Mapping[str, Any]) -> tuple:
+    """The order of :func:`rank_sites`: will miss (lowest planned share first), re-arranging only, the
+    rest, then closed days and sites without history."""
+    if row["status"] != "open":
+        return (3, 0.0, 0.0, row["site"])
+    group = 0 if row["will_miss"] else 1 if row["rearrange_only"] else 2
+    return (group, row["plan_share"], row["config_share"], row["site"])

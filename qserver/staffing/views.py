@@ -12,13 +12,14 @@ from typing import Any
 
 from config import Site
 
+from ..labels import PLAN_KINDS
 from .advice import Advice
 from .forecast import DayForecast
 from .plan import DayPlan
 
 __all__ = ["plan_grid", "plan_csv", "advice_json", "KIND_NAMES"]
 
-KIND_NAMES = {"plan": "Kế hoạch bố trí quầy", "fixed": "Bố trí cố định tối thiểu", "config": "Bố trí hiện tại"}
+KIND_NAMES = PLAN_KINDS
 
 
 def plan_grid(plan: DayPlan, forecast: DayForecast, *, compare: Sequence[DayPlan] = ()) -> dict[str, Any]:

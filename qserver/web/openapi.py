@@ -15,6 +15,10 @@ _I = {"type": "integer"}
 _TS = {"type": ["string", "null"], "format": "date-time"}
 _KEY = {"type": "string", "minLength": 1, "maxLength": 100}
 _PRIORITY = {"type": ["string", "null"], "enum": [*PRIORITIES, None]}
+_N = {"type": "number"}
+_ARRAY = {"type": "array", "items": {"type": "object"}}
+_OBJECT = {"type": "object"}
+_STRINGS = {"type": "array", "items": _S}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -57,6 +61,40 @@ SCHEMAS: dict[str, Any] = {
         "ttl_s": {"type": "integer", "minimum": 10, "maximum": 86400}}},
     "LoginRequest": {"type": "object", "required": ["username", "password"], "properties": {
         "username": _S, "password": _S}},
+    # -- staffing (docs/staffing.md "JSON shapes")
+    "PlanGrid": {"type": "object", "required": ["site", "day", "status", "slots", "agencies", "counters"], "properties": {
+        "site": _S, "day": _S, "status": {"type": "string", "enum": ["open", "closed"]}, "kind": _S, "title": _S,
+        "target_wait_s": _I, "target_share": _N, "counter_hours": _N, "max_counters": _I, "expected_share": _N,
+        "slots": _ARRAY, "agencies": _ARRAY, "counters": _ARRAY, "compare": _ARRAY, "forecast": _OBJECT,
+        "history": _OBJECT}},
+    "Backtest": {"type": "object", "required": ["days", "slots", "overall"], "properties": {
+        "days": _ARRAY, "slots": _ARRAY, "left_out": _ARRAY, "usable_days": _I, "history_days": _I,
+        "overall": {"type": "object", "properties": {k: {"type": ["number", "null"]} for k in (
+            "days", "wape", "floor_wape", "slot_wape", "slot_floor_wape", "total_mape", "total_mape_ordinary")}}}},
+    "PlanReview": {"type": "object", "required": ["site", "day", "status", "agencies"], "properties": {
+        "site": _S, "day": _S, "status": {"type": "string", "enum": ["open", "closed"]}, "target_wait_s": _I,
+        "target_share": _N, "slots": _ARRAY, "cells_judged": _I, "cells_missed": _I, "agencies": _ARRAY}},
+    "AdviceList": {"type": "object", "required": ["site", "advice"], "properties": {
+        "site": _S, "day": _S, "now": _TS, "scope": _S, "waiting": _I, "issued_today": _I,
+        "expected_next_hour": _N, "advice": {"type": "array", "items": {"type": "object", "properties": {
+            "counter": _S, "from": _STRINGS, "to": _STRINGS, "message": _S, "gain_s": _I, "effect": _ARRAY,
+            "apply": {"type": "object", "properties": {"method": _S, "path": _S, "body": _OBJECT}}}}}}},
+    "WhatIfRequest": {"type": "object", "properties": {
+        "date": {"type": "string", "format": "date"}, "base": {"type": "string", "enum": ["plan", "now"]},
+        "replications": {"type": "integer", "minimum": 1, "maximum": 100},
+        "changes": {"type": "array", "maxItems": 20, "items": {"type": "object", "required": ["kind"], "properties": {
+            "kind": {"type": "string", "enum": ["close_counter", "add_officer", "assign", "volume"]},
+            "counter": _S, "agency": _S, "multiplier": {"type": "number", "minimum": 0, "maximum": 20},
+            "from": {"type": "string", "pattern": "^\\d{1,2}:\\d{2}$"},
+            "to": {"type": "string", "pattern": "^\\d{1,2}:\\d{2}$"}}}}}},
+    "WhatIf": {"type": "object", "required": ["before", "after"], "properties": {
+        "site": _S, "day": _S, "base": _S, "target_wait_s": _I, "target_share": _N, "replications": _I,
+        "changes": _ARRAY, "before": _OBJECT, "after": _OBJECT}},
+    "PlanRisk": {"type": "object", "required": ["day", "sites"], "properties": {
+        "day": _S, "group": {"type": ["string", "null"]}, "groups": _STRINGS, "counts": _OBJECT,
+        "sites": {"type": "array", "items": {"type": "object", "properties": {
+            "site": _S, "name": _S, "status": {"type": "string", "enum": ["open", "closed", "no_history"]},
+            "will_miss": {"type": ["boolean", "null"]}, "plan_share": _N, "config_share": _N}}}}},
     "State": {"type": "object", "properties": {
         "site": _S, "day": _S, "event_id": _S, "counters": {"type": "array", "items": {"$ref": "#/components/schemas/Counter"}},
         "waiting": {"type": "object", "additionalProperties": _I}, "calls": {"type": "array", "items": {"type": "object"}},

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..managers import city
+from ..managers import staffing_web as staffing
 from ..managers import web as managers
 from . import api, openapi
 
@@ -113,6 +114,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              errors=(500,)),
     Endpoint("GET", CITY + "/stats.csv", city.city_stats_csv, "The city's report as CSV (UTF-8 with BOM)",
              errors=(500,)),
+    Endpoint("GET", SITE + "/plan", staffing.plan,
+             "Counter plan of a day (?date=, default the next receiving day): the heat map's grid", answer="PlanGrid",
+             errors=(500,)),
+    Endpoint("GET", SITE + "/plan.csv", staffing.plan_csv,
+             "Counter plans of a range of days as CSV (?from=&to=&sep=semicolon; UTF-8 with BOM)", errors=(500,)),
+    Endpoint("GET", SITE + "/forecast-error", staffing.forecast_error,
+             "The forecast's error on past days (backtest) and the days left out of the profiles",
+             answer="Backtest", errors=(500,)),
+    Endpoint("GET", SITE + "/plan-review", staffing.plan_review,
+             "A past day against the plan (?date=): counters open and needed, where the target was missed and why",
+             answer="PlanReview", errors=(500,)),
+    Endpoint("GET", SITE + "/advice", staffing.advice,
+             "Counter moves that help now (?limit=1..5&scope=any|config), each with the request applying it",
+             answer="AdviceList", errors=(500,)),
+    Endpoint("POST", SITE + "/what-if", staffing.what_if_answer,
+             "Expected waits of a day's plan (or of the hall now) before and after changes", body="WhatIfRequest",
+             answer="WhatIf", errors=(500,)),
+    Endpoint("GET", "/api/v1/city/plan-risk", staffing.city_plan_risk,
+             "Which centers will miss their target on a day (?date=&group=); a manager of every site",
+             answer="PlanRisk", errors=(500,)),
 )
 
 
