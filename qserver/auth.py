@@ -116,10 +116,10 @@ class Auth:
         salt = secrets.token_bytes(16)
         digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
         record = {"salt": salt.hex(), "hash": digest.hex(), "role": role, "site": site, "counters": list(counters)}
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(user_key(username), json.dumps(record))
-        pipe.sadd(users_index_key(), username)
-        await pipe.execute()
+        # Two keys of different hash slots: no MULTI (a cluster refuses it). The record first: a user
+        # written but not yet listed can log in, and adding the user again lists it.
+        await self.redis.set(user_key(username), json.dumps(record))
+        await self.redis.sadd(users_index_key(), username)
 
     async def login(self, username: str, password: str) -> tuple[str, Grant]:
         """A fresh token for a user whose password matches; Unauthorized otherwise."""

@@ -3,15 +3,20 @@ SIGTERM that stops both within a few seconds."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import signal
 
 import config
 
 from .connection import redis_url_for
+from .redis_check import check_redis
 from .settings import Settings
 
 __all__ = ["serve"]
+
+logger = logging.getLogger(__name__)
 
 
 def _uvicorn_server_class():
@@ -43,6 +48,8 @@ def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
     _Server = _uvicorn_server_class()
     sites = config.load_sites(*settings.config)
     with redis_url_for(settings) as url:
+        # Before serving: a clear error (exit status 2) when Redis is not there or not what the URL says.
+        logger.info("Redis: %s", asyncio.run(check_redis(url, wait_s=settings.redis_start_wait_s)))
         settings = settings.with_(redis_url=url)
         app = create_app(settings, clock=clock, sites=sites)
         server = _Server(uvicorn.Config(

@@ -14,8 +14,8 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ClusterError, ResponseError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config import Site
@@ -40,11 +40,17 @@ CLOCK_SLACK_MS = 60_000
 T = TypeVar("T")
 
 
+#: What a Redis that is down, restarting or failing over answers: "try again later", never a bug. In a
+#: cluster: CLUSTERDOWN, TRYAGAIN, "TTL exhausted" (ClusterError), a slot no primary serves yet.
+UNAVAILABLE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, ClusterError, TryAgainError,
+                      SlotNotCoveredError)
+
+
 async def guarded(call: Awaitable[T]) -> T:
-    """Await a Redis call; a lost connection becomes :class:`Unavailable` (503)."""
+    """Await a Redis call; a lost connection (or a cluster between primaries) becomes :class:`Unavailable` (503)."""
     try:
         return await call
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+    except UNAVAILABLE_ERRORS as exc:
         raise Unavailable() from exc
 
 
