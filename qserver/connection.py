@@ -11,25 +11,31 @@ timeouts, a few quick retries), so ``/healthz`` answers 503 promptly and recover
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 
 from .embedded_redis import EmbeddedRedis, running_url
 from .redis_url import CLUSTER, SENTINEL, RedisTarget, parse_redis_url
 from .settings import Settings
 
-__all__ = ["connect_redis", "redis_url_for", "client_name", "REDIS_CONNECTIONS", "SentinelRedis"]
+__all__ = ["connect_redis", "connect_target", "redis_url_for", "client_name", "is_cluster", "REDIS_CONNECTIONS",
+           "SentinelRedis", "BoundedRedisCluster"]
 
-#: Connections one process keeps to each Redis node at most (the stream reader holds one of them).
+#: Request connections one process keeps to each Redis node at most (on one server or a Sentinel master
+#: the stream reader's blocking XREAD holds one of them; on a cluster its pub/sub listener is one more).
 REDIS_CONNECTIONS = 64
 #: How long a request waits for a free connection before it is refused (503).
 POOL_WAIT_S = 5.0
@@ -49,6 +55,59 @@ def _retry() -> Retry:
 def client_name(prefix: str = "qserver") -> str:
     """The name every connection of this process gives itself (``CLIENT LIST`` shows it)."""
     return f"{prefix}-{socket.gethostname()}-{os.getpid()}".replace(" ", "_")
+
+
+#: Set while a task holds one of a cluster client's command slots (a redirection inside a pipeline then
+#: runs on the slot it already holds instead of waiting for a second one).
+_holding_slot: contextvars.ContextVar[bool] = contextvars.ContextVar("qserver_cluster_slot", default=False)
+
+
+class BoundedRedisCluster(RedisCluster):
+    """redis-py's cluster client, blocking like the standalone pool.
+
+    redis-py's cluster nodes refuse a connection beyond ``max_connections`` (MaxConnectionsError) instead
+    of waiting. Here every command and pipeline first takes one of ``in_flight`` slots (waiting up to
+    :data:`POOL_WAIT_S`), so no node ever has more than ``in_flight`` request connections from this
+    process, plus the stream reader's one pub/sub connection per node.
+    """
+
+    def __init__(self, *args: Any, in_flight: int = REDIS_CONNECTIONS, wait_s: float = POOL_WAIT_S, **kwargs: Any):
+        super().__init__(*args, max_connections=in_flight + 2, **kwargs)
+        self._slots = asyncio.Semaphore(in_flight)
+        self._wait_s = wait_s
+
+    @contextlib.asynccontextmanager
+    async def slot(self):
+        if _holding_slot.get():
+            yield
+            return
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self._wait_s)
+        except asyncio.TimeoutError:
+            raise RedisConnectionError("No connection available.") from None
+        token = _holding_slot.set(True)
+        try:
+            yield
+        finally:
+            _holding_slot.reset(token)
+            self._slots.release()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.slot():
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> "BoundedClusterPipeline":
+        if shard_hint:
+            raise RedisClusterException("shard_hint is deprecated in cluster mode")
+        return BoundedClusterPipeline(self, transaction)
+
+
+class BoundedClusterPipeline(ClusterPipeline):
+    """A cluster pipeline that runs on one slot of its client (see :class:`BoundedRedisCluster`)."""
+
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
+        async with self.cluster_client.slot():
+            return await super().execute(raise_on_error, allow_redirections)
 
 
 class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
@@ -83,10 +142,9 @@ def connect_redis(url: str, *, name: str | None = None) -> Redis | RedisCluster:
 def connect_target(target: RedisTarget, *, name: str | None = None) -> Redis | RedisCluster:
     options = _options(name)
     if target.kind == CLUSTER:
-        return RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in target.hosts],
-                            username=target.username, password=target.password,
-                            max_connections=REDIS_CONNECTIONS, health_check_interval=30, socket_keepalive=True,
-                            require_full_coverage=True, **options)
+        return BoundedRedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in target.hosts],
+                                   username=target.username, password=target.password, health_check_interval=30,
+                                   socket_keepalive=True, require_full_coverage=True, **options)
     if target.kind == SENTINEL:
         sentinel = Sentinel(list(target.hosts), sentinel_kwargs=dict(
             socket_timeout=SENTINEL_TIMEOUT_S, socket_connect_timeout=SENTINEL_TIMEOUT_S, retry=Retry(
