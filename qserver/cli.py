@@ -14,7 +14,7 @@ import sys
 
 import config
 
-from .connection import redis_url_for
+from .connection import connect_redis, redis_url_for
 from .exceptions import QServerError
 from .settings import Settings, SettingsError
 
@@ -50,12 +50,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 async def _with_auth(settings: Settings, action):
-    from redis.asyncio import Redis
-
     from .auth import Auth
 
     with redis_url_for(settings) as url:
-        client = Redis.from_url(url)
+        client = connect_redis(url)  # any URL form: one server, Sentinel, Cluster
         try:
             return await action(Auth(client, cache_s=0), client)
         finally:
@@ -116,8 +114,6 @@ def cmd_user(args: argparse.Namespace) -> int:
 async def stats_report(args: argparse.Namespace, *, clock=None) -> str | bytes:
     """What ``qserver stats`` prints: a text table, or the CSV bytes with ``--csv`` (``clock`` for tests).
     Past days come from the archive (archived first, when Redis still holds them)."""
-    from redis.asyncio import Redis
-
     from .clock import SystemClock
     from .engine import SiteEngine
     from .managers.archive import Archive, History
@@ -128,7 +124,7 @@ async def stats_report(args: argparse.Namespace, *, clock=None) -> str | bytes:
     if args.site not in sites:
         raise SystemExit(f"error: site '{args.site}' is not configured (known: {', '.join(sites)})")
     with redis_url_for(settings) as url:
-        client = Redis.from_url(url)
+        client = connect_redis(url)
         try:
             engine = SiteEngine(client, sites[args.site], clock or SystemClock(), secret=b"unused-by-reports")
             history = History(engine, Archive(settings.data_dir / "archive.sqlite"))

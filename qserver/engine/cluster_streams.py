@@ -63,6 +63,8 @@ class ClusterStreamReader:
         self._listeners: dict[str, asyncio.Task] = {}
         #: nodes whose notify-keyspace-events qserver could not set (logged once each)
         self._unset: set[str] = set()
+        #: nodes whose listener is subscribed now (its subscription confirmed)
+        self.listening: set[str] = set()
         self.sweeps = 0
 
     # -- the StreamReader contract ---------------------------------------------------------------
@@ -198,6 +200,7 @@ class ClusterStreamReader:
                 if message is None:
                     continue
                 if message["type"] == "subscribe":  # (re)subscribed: what came before it was not heard
+                    self.listening.add(node.name)
                     self._sweep_in(0)
                 elif message["type"] == "message":
                     key = message["data"].decode()
@@ -211,6 +214,7 @@ class ClusterStreamReader:
             self._sweep_in(self._retry_s)
             self._retry_s = min(self._retry_s * 2, RETRY_CAP_S)
         finally:
+            self.listening.discard(node.name)
             try:
                 await pubsub.aclose()
             except Exception:  # the connection is already gone
@@ -219,18 +223,16 @@ class ClusterStreamReader:
     async def _enable_notifications(self, node: ClusterNode) -> None:
         """Add ``E`` and ``t`` to the node's notify-keyspace-events (keeping its other flags) where CONFIG
         is allowed; otherwise say once that only the sweep brings that node's events."""
-        reply = await self.cluster.config_get("notify-keyspace-events", target_nodes=node)
-        flags = _flags(reply)
-        missing = ("E" if "E" not in flags else "") + ("t" if "t" not in flags and "A" not in flags else "")
-        if not missing:
-            return
         try:
-            await self.cluster.config_set("notify-keyspace-events", flags + missing, target_nodes=node)
-        except ResponseError as exc:
+            flags = _flags(await self.cluster.config_get("notify-keyspace-events", target_nodes=node))
+            missing = ("E" if "E" not in flags else "") + ("t" if "t" not in flags and "A" not in flags else "")
+            if missing:
+                await self.cluster.config_set("notify-keyspace-events", flags + missing, target_nodes=node)
+        except ResponseError as exc:  # CONFIG renamed or refused (managed services)
             if node.name not in self._unset:
                 self._unset.add(node.name)
-                logger.error("cannot set notify-keyspace-events on %s (%s): its events reach displays only "
-                             "through the %.0f s sweep; configure 'notify-keyspace-events Et' on every node",
+                logger.error("cannot read or set notify-keyspace-events on %s (%s): unless it includes E and t "
+                             "there, that node's events reach displays only through the %.0f s sweep",
                              node.name, exc, self.sweep_s)
 
 

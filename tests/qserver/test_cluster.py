@@ -25,8 +25,9 @@ from qserver.auth import Auth, new_token
 from qserver.clock import FakeClock
 from qserver.connection import REDIS_CONNECTIONS, BoundedRedisCluster, connect_redis
 from qserver.engine import SiteEngine, SiteKeys
+from qserver.engine.cluster_streams import ClusterStreamReader
 from qserver.exceptions import Unavailable
-from tests.support import MORNING, TIMEOUT, ServerProcess
+from tests.support import MORNING, TIMEOUT, ServerProcess, wait_until
 from tests.support.failover import Desk, Display, check_nothing_lost, stream_id
 from tests.support.redis_topology import Cluster, free_ports
 
@@ -123,6 +124,56 @@ def test_the_cluster_refuses_one_xread_over_sites_of_different_slots(cluster):
             client.execute_command("XREAD", "COUNT", 1, "STREAMS", first, second, "0-0", "0-0")
 
 
+async def test_the_cluster_reader_wakes_on_notifications_and_sweeps_after_resubscribing(cluster):
+    """The cluster reader delivers appends at sites on every shard at once (keyevent notifications, no sweep
+    needed), appends made while its pub/sub connections were killed (caught up by the sweep that follows the
+    re-subscription), and a long burst at one site past ``count``: each event once, in order."""
+    client = connect_redis(cluster.url())
+    slugs = sorted(SITES)
+    reader = ClusterStreamReader(client, slugs, sweep_s=60)  # no periodic sweep within the test
+    got: dict[str, list[str]] = defaultdict(list)
+
+    async def read_until(expected: dict[str, list[str]]) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while any(got[slug][-len(ids):] != ids for slug, ids in expected.items()):
+            assert time.monotonic() < deadline, "events not delivered"
+            for slug, batch in await reader.read(block_ms=500, count=10):
+                got[slug] += [event_id for event_id, _ in batch]
+
+    async def append(sites, n=1) -> dict[str, list[str]]:
+        return {slug: [(await client.xadd(SiteKeys(slug).events, {"e": b"{}"})).decode() for _ in range(n)]
+                for slug in sites}
+
+    try:
+        await reader.start()
+        deadline = time.monotonic() + TIMEOUT
+        while len(reader.listening) < 3:  # one listener per primary, subscribed
+            assert time.monotonic() < deadline, "listeners not subscribed"
+            await reader.read(block_ms=100)
+        while True:  # until the sweeps the subscriptions asked for are done
+            sweeps = reader.sweeps
+            if not await reader.read(block_ms=200) and reader.sweeps == sweeps:
+                break
+        shards = one_site_per_shard(cluster)
+        started = time.monotonic()
+        woken = await append(list(shards.values()) + slugs[:10])
+        await read_until(woken)
+        assert time.monotonic() - started < 1.0 and reader.sweeps == sweeps, "not woken by notifications"
+        for node in cluster.primaries():
+            with node.client() as raw:
+                raw.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        missed_meanwhile = await append(slugs[10:40])
+        await read_until(missed_meanwhile)
+        assert reader.sweeps > sweeps
+        burst = await append([slugs[50]], n=35)
+        await read_until(burst)
+        for slug, ids in got.items():
+            assert len(ids) == len(set(ids)) and ids == sorted(ids, key=stream_id), slug
+    finally:
+        await reader.aclose()
+        await client.aclose()
+
+
 async def test_users_are_added_and_log_in_on_a_cluster(cluster):
     """Auth.add_user writes the user and the index (two slots) without a cross-slot MULTI; login works."""
     client = connect_redis(cluster.url())
@@ -132,6 +183,27 @@ async def test_users_are_added_and_log_in_on_a_cluster(cluster):
         token, grant_ = await auth.login("lan", "secret-pw")
         assert (await auth.grant(token)).role == "manager" and grant_.site == "cantho"
         assert "lan" in await auth.users()
+    finally:
+        await client.aclose()
+
+
+async def test_the_cli_creates_tokens_and_users_on_a_cluster(cluster, tmp_path):
+    """`qserver token create` and `qserver user add` with a redis+cluster:// URL write grants the cluster serves."""
+    env = {**os.environ, "QSERVER_REDIS_URL": cluster.url(), "QSERVER_DATA_DIR": str(tmp_path / "var")}
+
+    def qserver(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "qserver", *args], env=env, capture_output=True, text=True,
+                              timeout=3 * TIMEOUT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip().splitlines()[-1]
+
+    token = qserver("token", "create", "--role", "manager", "--site", "*", "--name", "city")
+    qserver("user", "add", "mai", "--role", "manager", "--site", "cantho", "--password", "another-pw")
+    client = connect_redis(cluster.url())
+    try:
+        auth = Auth(client, cache_s=0)
+        assert (await auth.grant(token)).site == "*"
+        assert (await auth.login("mai", "another-pw"))[1].site == "cantho"
     finally:
         await client.aclose()
 
@@ -332,3 +404,37 @@ async def wait_for(predicate, what: str, timeout: float = TIMEOUT) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def test_the_cluster_reader_follows_a_manual_fail_over(cluster):
+    """CLUSTER FAILOVER on a replica (the old master lives on, demoted): the reader notices within seconds,
+    listens on the promoted node, and delivers that shard's next appends without waiting for its sweep."""
+    client = connect_redis(cluster.url())
+    reader = ClusterStreamReader(client, sorted(SITES), sweep_s=60)
+    try:
+        await reader.start()
+        deadline = time.monotonic() + TIMEOUT
+        while len(reader.listening) < 3:
+            assert time.monotonic() < deadline, "listeners not subscribed"
+            await reader.read(block_ms=100)
+        slug = sorted(s for s, port in owners(cluster).items() if port == cluster.primaries()[0].port)[0]
+        old = cluster.by_port(owners(cluster)[slug])
+        new = cluster.replica_of(old)
+        with new.client() as raw:
+            assert raw.execute_command("CLUSTER", "FAILOVER") == b"OK"
+        wait_until(lambda: owners(cluster)[slug] == new.port and cluster.healthy(), what="the manual fail-over")
+        await client.xadd(SiteKeys(slug).events, {"e": b"{}"})  # the client follows MOVED to the new primary
+        appended = (await client.xrevrange(SiteKeys(slug).events, count=1))[0][0].decode()
+        started, got = time.monotonic(), []
+        while appended not in got:
+            assert time.monotonic() - started < TIMEOUT, "the append after the fail-over was not delivered"
+            got += [i for s, batch in await reader.read(block_ms=500) if s == slug for i, _ in batch]
+        assert time.monotonic() - started < 10, "waited for a sweep, not for the role check"
+        primaries = {f"127.0.0.1:{node.port}" for node in cluster.primaries()}
+        assert f"127.0.0.1:{new.port}" in primaries and f"127.0.0.1:{old.port}" not in primaries
+        while reader.listening != primaries:  # the listeners follow: the promoted node's, not the demoted one's
+            assert time.monotonic() - started < TIMEOUT, f"listening on {reader.listening}, not {primaries}"
+            await reader.read(block_ms=200)
+    finally:
+        await reader.aclose()
+        await client.aclose()
