@@ -31,7 +31,7 @@ from .embedded_redis import EmbeddedRedis, running_url
 from .redis_url import CLUSTER, SENTINEL, RedisTarget, parse_redis_url
 from .settings import Settings
 
-__all__ = ["connect_redis", "connect_target", "redis_url_for", "client_name", "is_cluster", "REDIS_CONNECTIONS",
+__all__ = ["connect_redis", "connect_target", "redis_url_for", "client_name", "REDIS_CONNECTIONS",
            "SentinelRedis", "BoundedRedisCluster"]
 
 #: Request connections one process keeps to each Redis node at most (on one server or a Sentinel master
@@ -160,10 +160,6 @@ def connect_target(target: RedisTarget, *, name: str | None = None) -> Redis | R
         options["socket_keepalive"] = True  # TCP only: a unix socket refuses the option
     return Redis(connection_pool=BlockingConnectionPool.from_url(
         target.url, max_connections=REDIS_CONNECTIONS, timeout=POOL_WAIT_S, health_check_interval=30, **options))
-
-
-def is_cluster(client: Any) -> bool:
-    return isinstance(client, RedisCluster)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis as sync_redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import ClusterCrossSlotError, MaxConnectionsError
 

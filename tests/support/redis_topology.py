@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import redis as sync_redis
 from redis.cluster import ClusterNode, RedisCluster
 
 from qserver.embedded_redis import find_redis_server
-from tests.support import TIMEOUT, free_port, wait_until
+from tests.support import TIMEOUT, wait_until
 
 __all__ = ["RedisProcess", "SentinelGroup", "Cluster", "MASTER_NAME", "free_ports"]
 
@@ -110,7 +109,7 @@ class RedisProcess:
 
 
 class SentinelGroup:
-    """A master, one replica and three sentinels (quorum 2), with fail-over in about two seconds."""
+    """A master, one replica and three sentinels (quorum 2): a dead master is replaced in a few seconds."""
 
     def __init__(self, directory: Path, *, down_after_ms: int = 1000, failover_timeout_ms: int = 3000,
                  sentinels: int = 3):
@@ -166,9 +165,6 @@ class SentinelGroup:
                 host, port = client.sentinel_get_master_addr_by_name(MASTER_NAME)
             return (host.decode() if isinstance(host, bytes) else host), int(port)
         raise RuntimeError("no sentinel runs")
-
-    def node_at(self, port: int) -> RedisProcess:
-        return next(node for node in self.data_nodes if node.port == port)
 
     def stop(self) -> None:
         for process in [*self.sentinels, *self.data_nodes]:
@@ -235,15 +231,6 @@ class Cluster:
                         found.append(node)
         return found
 
-    def node_of_slot(self, slot: int) -> RedisProcess:
-        """The primary that serves ``slot`` now, as a running node's CLUSTER SLOTS says."""
-        node = next(n for n in self.nodes if n.running)
-        with node.client() as client:
-            for start, end, owner, *_ in client.execute_command("CLUSTER", "SLOTS"):
-                if start <= slot <= end:
-                    return self.by_port(int(owner[1]))
-        raise LookupError(f"no primary serves slot {slot}")
-
     def by_port(self, port: int) -> RedisProcess:
         return next(node for node in self.nodes if node.port == port)
 
@@ -257,11 +244,3 @@ class Cluster:
         for node in self.nodes:
             node.stop()
 
-
-def wait_gone(process: RedisProcess) -> None:
-    """Until the process has exited (after a kill)."""
-    deadline = time.monotonic() + TIMEOUT
-    while process.process.poll() is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"redis-server on {process.port} did not exit")
-        time.sleep(0.01)
