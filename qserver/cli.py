@@ -33,11 +33,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logger.info("qserver on http://%s:%s (sites: %s)", settings.host, settings.port,
-                ", ".join(config.load_sites(*settings.config)))
+    sites = config.load_sites(*settings.config)
+    shown = ", ".join(list(sites)[:10]) + (f", ... ({len(sites)} sites)" if len(sites) > 10 else "")
+    logger.info("qserver on http://%s:%s (sites: %s)", settings.host, settings.port, shown)
     from .server import serve
 
-    serve(settings)
+    serve(settings, sites=sites)
     return 0
 
 

@@ -38,15 +38,16 @@ def _uvicorn_server_class():
     return Server
 
 
-def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
-    """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set."""
+def serve(settings: Settings, *, clock=None, before_serving=None, sites: dict[str, config.Site] | None = None) -> None:
+    """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set (``sites``:
+    already loaded from ``settings.config``, so a city's thousand files are read once)."""
     import uvicorn
 
     from .live.fanout_protocol import FanoutProtocol
     from .web.app import create_app
 
     _Server = _uvicorn_server_class()
-    sites = config.load_sites(*settings.config)
+    sites = sites if sites is not None else config.load_sites(*settings.config)
     with redis_url_for(settings) as url:
         # Before serving: a clear error (exit status 2) when Redis is not there or not what the URL says.
         logger.info("Redis: %s", asyncio.run(check_redis(url, wait_s=settings.redis_start_wait_s)))
