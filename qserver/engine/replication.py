@@ -14,6 +14,7 @@ bounded connections: redis-py's own cluster transaction pipeline runs each queue
 from __future__ import annotations
 
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -30,6 +31,9 @@ __all__ = ["Replication", "on_node", "atomic"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Unconfirmed writes are logged at most this often (a replica down for an hour is one line a minute).
+LOG_EVERY_S = 60.0
 
 #: ``on_unconfirmed(site, operation, acknowledged)``: a write fewer replicas than asked confirmed in time.
 Unconfirmed = Callable[[str, str, int], None]
@@ -93,14 +97,16 @@ class Replication:
                  on_unconfirmed: Unconfirmed | None = None):
         self.redis, self.replicas, self.timeout_ms = redis, replicas, timeout_ms
         self.on_unconfirmed = on_unconfirmed
+        self._unlogged, self._log_after = 0, 0.0
 
     @property
     def enabled(self) -> bool:
         return self.replicas > 0
 
-    async def script(self, script: AsyncScript, keys: list[str], args: list[Any]) -> tuple[Any, int | None]:
+    async def script(self, script: AsyncScript, keys: list[str], args: list[Any], *,
+                     wait: bool = True) -> tuple[Any, int | None]:
         """Run a registered script; ``(its answer, replicas that confirmed)`` — None when not waited for."""
-        if not self.enabled:
+        if not (self.enabled and wait):
             return await script(keys=keys, args=args), None
 
         async def run_and_wait(client: Any) -> tuple[Any, int]:
@@ -141,11 +147,17 @@ class Replication:
         return await on_node(self.redis, key, multi_and_wait)
 
     def check(self, acknowledged: int | None, site: str, operation: str) -> None:
-        """Log and count a write fewer replicas confirmed than asked (None: not waited for)."""
+        """Log and count a write fewer replicas confirmed than asked (None: not waited for). The log says
+        it at most every :data:`LOG_EVERY_S` (with how many since), the counter counts every one."""
         if acknowledged is None or acknowledged >= self.replicas:
             return
-        logger.warning("%s %s: %d of %d replicas confirmed the write within %d ms", site, operation,
-                       acknowledged, self.replicas, self.timeout_ms)
+        self._unlogged += 1
+        now = time.monotonic()
+        if now >= self._log_after:
+            logger.warning("%s %s: %d of %d replicas confirmed the write within %d ms (%d such writes since the "
+                           "last report)", site, operation, acknowledged, self.replicas, self.timeout_ms,
+                           self._unlogged)
+            self._unlogged, self._log_after = 0, now + LOG_EVERY_S
         if self.on_unconfirmed is not None:
             self.on_unconfirmed(site, operation, acknowledged)
 

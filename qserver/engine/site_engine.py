@@ -68,6 +68,11 @@ def _check_dossier(dossier: Any) -> None:
         raise InvalidField("'dossier' phải là chuỗi 1–64 ký tự. / 'dossier' must be a string of 1-64 characters.")
 
 
+#: Housekeeping scripts answered without waiting for replicas: lost in a fail-over, each is simply done
+#: again when next needed (a day rolled over again, counters seeded again).
+UNWAITED = frozenset({"rollover", "seed_counters"})
+
+
 class SiteEngine(SiteReader):
     """All transitions of one site (and, inherited, its reads). Create once per process; share freely."""
 
@@ -100,7 +105,8 @@ class SiteEngine(SiteReader):
         day = hours.service_day(self.site, now).isoformat()
         argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
                 ",".join(self._slugs), *("" if a is None else a for a in args)]
-        raw, acknowledged = await guarded(self.replication.script(self._scripts[name], self._fixed_keys(day), argv))
+        raw, acknowledged = await guarded(self.replication.script(self._scripts[name], self._fixed_keys(day), argv,
+                                                                  wait=name not in UNWAITED))
         answer = json.loads(raw)
         if "err" not in answer:  # a refusal wrote nothing: nothing to lose
             self.replication.check(acknowledged, self.site.slug, name)
