@@ -46,10 +46,20 @@ def cluster(tmp_path_factory):
         cluster.stop()
 
 
-def city_server(cluster: Cluster, directory: Path, **env: str) -> ServerProcess:
+@pytest.fixture
+def servers():
+    """The `qserver run` processes a test starts, stopped at its end whatever happened."""
+    started: list[ServerProcess] = []
+    yield started
+    for process in started:
+        process.close()
+
+
+def city_server(cluster: Cluster, directory: Path, servers: list, **env: str) -> ServerProcess:
     directory.mkdir(parents=True, exist_ok=True)
     process = ServerProcess(cluster.url(), directory, extra_env={
         "QSERVER_CONFIG": str(CITY), "QSERVER_SECRET": "cluster-test", "QSERVER_REDIS_WAIT_REPLICAS": "1", **env})
+    servers.append(process)
     process.start()
     return process
 
@@ -207,12 +217,12 @@ async def test_the_cli_creates_tokens_and_users_on_a_cluster(cluster, tmp_path):
         await client.aclose()
 
 
-async def test_104_sites_calls_replay_and_live_displays_on_every_shard(cluster, tmp_path):
+async def test_104_sites_calls_replay_and_live_displays_on_every_shard(cluster, tmp_path, servers):
     """One `qserver run` with the 104 centers on the cluster (WAIT for 1 replica): a call at every site reaches
     that site's display with nothing missed; a display reconnecting with `since` gets exactly the missed events
     on each shard; a notice (MULTI + WAIT) is posted on each shard; every write was confirmed by a replica; the
     process keeps a few connections per node."""
-    server = city_server(cluster, tmp_path / "city")
+    server = city_server(cluster, tmp_path / "city", servers)
     manager = grant(cluster, "manager")  # of every site: issues and calls everywhere
     displays = {slug: Display(server.ws_url, slug).start() for slug in SITES}
     try:
@@ -263,7 +273,6 @@ async def test_104_sites_calls_replay_and_live_displays_on_every_shard(cluster, 
     finally:
         for display in displays.values():
             await display.stop()
-        server.close()
 
 
 async def test_a_burst_waits_for_the_bounded_connections_instead_of_failing(cluster):
@@ -301,14 +310,14 @@ def connections_of(cluster: Cluster, server: ServerProcess) -> dict[int, int]:
     return counts
 
 
-async def test_a_master_fail_over_brings_service_back_and_displays_catch_up(tmp_path, capsys):
+async def test_a_master_fail_over_brings_service_back_and_displays_catch_up(tmp_path, servers, capsys):
     """kill -9 of the primary serving a site under load: its replica takes over, the site's kiosk and officer
     are answered again without restarting qserver, no acknowledged ticket is lost, and the site's display
     (live) and a display reconnecting with `since` miss no surviving event."""
     cluster = Cluster(tmp_path / "cluster")
     try:
         cluster.start()
-        server = city_server(cluster, tmp_path / "city")
+        server = city_server(cluster, tmp_path / "city", servers)
         manager = grant(cluster, "manager")  # of every site: issues and calls everywhere
         placement = owners(cluster)
         victim = cluster.primaries()[0]
@@ -365,7 +374,6 @@ async def test_a_master_fail_over_brings_service_back_and_displays_catch_up(tmp_
             finally:
                 desk.stopping = bystander.stopping = True
                 await live.stop()
-                server.close()
         with capsys.disabled():
             print(f"\n[cluster] primary {victim.port} killed: {slug} answered again after {recovered_s:.2f} s, its "
                   f"display's first new event after {display_s:.2f} s; {len(desk.issued)} tickets, "

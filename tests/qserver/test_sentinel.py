@@ -34,6 +34,15 @@ def group(tmp_path):
         group.stop()
 
 
+@pytest.fixture
+def servers():
+    """The `qserver run` processes a test starts, stopped at its end whatever happened."""
+    started: list[ServerProcess] = []
+    yield started
+    for process in started:
+        process.close()
+
+
 def master(group: SentinelGroup) -> sync_redis.Redis:
     host, port = group.master_address()
     return sync_redis.Redis(host=host, port=port, socket_timeout=TIMEOUT)
@@ -48,10 +57,11 @@ def grant(group: SentinelGroup, role: str, counters=()) -> str:
     return token
 
 
-def qserver(group: SentinelGroup, tmp_path, name: str, **env: str) -> ServerProcess:
+def qserver(group: SentinelGroup, tmp_path, servers: list, name: str, **env: str) -> ServerProcess:
     (tmp_path / name).mkdir()
     process = ServerProcess(group.url(), tmp_path / name, extra_env={
         "QSERVER_SECRET": "sentinel-test", "QSERVER_REDIS_WAIT_REPLICAS": "1", **env})
+    servers.append(process)
     process.start()
     return process
 
@@ -87,34 +97,31 @@ def test_unreachable_sentinels_stop_qserver_run_after_the_start_wait(tmp_path):
     assert all(f"127.0.0.1:{p} (connection refused)" in errors[0] for p in ports[:2]), errors[0]
 
 
-def test_a_write_the_replica_does_not_confirm_is_answered_and_counted(group, tmp_path):
+def test_a_write_the_replica_does_not_confirm_is_answered_and_counted(group, tmp_path, servers):
     """With the replica gone, an issue waits QSERVER_REDIS_WAIT_TIMEOUT_MS, is answered 201 all the same,
     and qserver_replication_unconfirmed_total counts it; with the replica there, nothing is counted."""
-    server = qserver(group, tmp_path, "a", QSERVER_REDIS_WAIT_TIMEOUT_MS="300")
-    try:
-        kiosk = grant(group, "kiosk")
-        confirmed = server.call("POST", f"/api/v1/sites/{SITE}/tickets", kiosk, {"agency": AGENCIES[0]})
-        assert confirmed.status_code == 201
-        assert _unconfirmed(server) == 0
-        group.replica.kill()
-        started = time.monotonic()
-        answer = server.call("POST", f"/api/v1/sites/{SITE}/tickets", kiosk, {"agency": AGENCIES[0]})
-        took = time.monotonic() - started
-        assert answer.status_code == 201 and answer.json()["number"] == "E002"
-        assert 0.3 <= took < 0.3 + TIMEOUT / 2, took
-        metrics = server.call("GET", "/metrics").text
-        assert 'qserver_replication_unconfirmed_total{operation="issue",site="cantho"} 1.0' in metrics
-    finally:
-        server.close()
+    server = qserver(group, tmp_path, servers, "a", QSERVER_REDIS_WAIT_TIMEOUT_MS="300")
+    kiosk = grant(group, "kiosk")
+    confirmed = server.call("POST", f"/api/v1/sites/{SITE}/tickets", kiosk, {"agency": AGENCIES[0]})
+    assert confirmed.status_code == 201
+    assert _unconfirmed(server) == 0
+    group.replica.kill()
+    started = time.monotonic()
+    answer = server.call("POST", f"/api/v1/sites/{SITE}/tickets", kiosk, {"agency": AGENCIES[0]})
+    took = time.monotonic() - started
+    assert answer.status_code == 201 and answer.json()["number"] == "E002"
+    assert 0.3 <= took < 0.3 + TIMEOUT / 2, took
+    metrics = server.call("GET", "/metrics").text
+    assert 'qserver_replication_unconfirmed_total{operation="issue",site="cantho"} 1.0' in metrics
 
 
-async def test_master_killed_under_load_loses_no_acknowledged_ticket(group, tmp_path, capsys):
+async def test_master_killed_under_load_loses_no_acknowledged_ticket(group, tmp_path, servers, capsys):
     """SIGKILL of the master while kiosks issue and officers call through two processes: the sentinels promote
     the replica, service comes back without restarting qserver, every 201 ticket survives and ends served, no
     ticket is called twice, no number given twice, and displays (one live, one reconnecting with since) miss
     no event that survived."""
     kiosk, officer = grant(group, "kiosk"), grant(group, "officer", COUNTERS)
-    front, back = qserver(group, tmp_path, "front"), qserver(group, tmp_path, "back")
+    front, back = qserver(group, tmp_path, servers, "front"), qserver(group, tmp_path, servers, "back")
     desk = Desk(SITE, kiosk, officer)
     live = Display(back.ws_url, SITE).start()
     async with httpx.AsyncClient(base_url=front.base_url, timeout=TIMEOUT) as at_front, \
@@ -158,8 +165,6 @@ async def test_master_killed_under_load_loses_no_acknowledged_ticket(group, tmp_
         finally:
             desk.stopping = True
             await live.stop()
-            front.close()
-            back.close()
     with capsys.disabled():
         print(f"\n[sentinel] master killed: first write answered after {recovered_s:.2f} s, the live display's "
               f"first new event after {display_s:.2f} s; {len(desk.issued)} tickets issued, {len(desk.calls)} "
