@@ -256,10 +256,10 @@ class Auth:
         salt = secrets.token_bytes(16)
         digest = await self._hash(password, salt)
         record = {"salt": salt.hex(), "hash": digest.hex(), "role": role, "site": site, "counters": list(counters)}
-        pipe = self.redis.pipeline(transaction=False)  # two hash slots in a cluster: the record first
-        pipe.set(user_key(username), json.dumps(record))
-        pipe.sadd(users_index_key(), username)
-        await pipe.execute()
+        # Two keys of different hash slots: no MULTI (a cluster refuses it). The record first: a user
+        # written but not yet listed can log in, and adding the user again lists it.
+        await self.redis.set(user_key(username), json.dumps(record))
+        await self.redis.sadd(users_index_key(), username)
 
     async def add_user(self, username: str, password: str, role: str, site: str,
                        counters: tuple[str, ...] = (), *, actor: str = "") -> None:

@@ -15,7 +15,7 @@ import sys
 import config
 
 from . import access
-from .connection import redis_url_for
+from .connection import connect_redis, redis_url_for
 from .exceptions import QServerError
 from .settings import Settings, SettingsError
 
@@ -34,11 +34,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logger.info("qserver on http://%s:%s (sites: %s)", settings.host, settings.port,
-                ", ".join(config.load_sites(*settings.config)))
+    sites = config.load_sites(*settings.config)
+    shown = ", ".join(list(sites)[:10]) + (f", ... ({len(sites)} sites)" if len(sites) > 10 else "")
+    logger.info("qserver on http://%s:%s (sites: %s)", settings.host, settings.port, shown)
     from .server import serve
 
-    serve(settings)
+    serve(settings, sites=sites)
     return 0
 
 
@@ -53,8 +54,6 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 async def stats_report(args: argparse.Namespace, *, clock=None) -> str | bytes:
     """What ``qserver stats`` prints: a text table, or the CSV bytes with ``--csv`` (``clock`` for tests).
     Past days come from the archive (archived first, when Redis still holds them)."""
-    from redis.asyncio import Redis
-
     from .clock import SystemClock
     from .engine import SiteEngine
     from .managers.archive import Archive, History
@@ -65,7 +64,7 @@ async def stats_report(args: argparse.Namespace, *, clock=None) -> str | bytes:
     if args.site not in sites:
         raise SystemExit(f"error: site '{args.site}' is not configured (known: {', '.join(sites)})")
     with redis_url_for(settings) as url:
-        client = Redis.from_url(url)
+        client = connect_redis(url)
         try:
             engine = SiteEngine(client, sites[args.site], clock or SystemClock(), secret=b"unused-by-reports")
             history = History(engine, Archive(settings.data_dir / "archive.sqlite"))

@@ -20,6 +20,9 @@ class Metrics:
         self.waiting = Gauge("qserver_waiting", "Tickets waiting per agency", ["site", "agency"],
                              registry=self.registry)
         self.ws_clients = Gauge("qserver_ws_clients", "Open websocket clients", registry=self.registry)
+        self.replication_unconfirmed = Counter(
+            "qserver_replication_unconfirmed", "Writes answered before QSERVER_REDIS_WAIT_REPLICAS replicas "
+            "confirmed them (within QSERVER_REDIS_WAIT_TIMEOUT_MS)", ["site", "operation"], registry=self.registry)
         self.latency = Histogram("qserver_request_seconds", "Handling time of engine requests", ["operation"],
                                  buckets=(0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1.0),
                                  registry=self.registry)
@@ -30,6 +33,9 @@ class Metrics:
         if kind == "queue":
             for agency, count in frame.get("waiting", {}).items():
                 self.waiting.labels(site, agency).set(count)
+
+    def unconfirmed(self, site: str, operation: str, _acknowledged: int) -> None:
+        self.replication_unconfirmed.labels(site, operation).inc()
 
     def observe_request(self, operation: str, seconds: float) -> None:
         self.latency.labels(operation).observe(seconds)

@@ -3,6 +3,7 @@ SIGTERM that stops both within a few seconds."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import resource
@@ -11,6 +12,7 @@ import signal
 import config
 
 from .connection import redis_url_for
+from .redis_check import check_redis
 from .settings import Settings
 
 __all__ = ["serve", "raise_open_files_limit"]
@@ -51,8 +53,9 @@ def _uvicorn_server_class():
     return Server
 
 
-def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
-    """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set."""
+def serve(settings: Settings, *, clock=None, before_serving=None, sites: dict[str, config.Site] | None = None) -> None:
+    """Run the app on uvicorn until SIGINT/SIGTERM, with the embedded Redis when no URL is set (``sites``:
+    already loaded from ``settings.config``, so a city's thousand files are read once)."""
     import uvicorn
 
     from .live.fanout_protocol import FanoutProtocol
@@ -61,8 +64,10 @@ def serve(settings: Settings, *, clock=None, before_serving=None) -> None:
 
     _Server = _uvicorn_server_class()
     raise_open_files_limit()
-    sites = config.load_sites(*settings.config)
+    sites = sites if sites is not None else config.load_sites(*settings.config)
     with redis_url_for(settings) as url:
+        # Before serving: a clear error (exit status 2) when Redis is not there or not what the URL says.
+        logger.info("Redis: %s", asyncio.run(check_redis(url, wait_s=settings.redis_start_wait_s)))
         settings = settings.with_(redis_url=url)
         app = create_app(settings, clock=clock, sites=sites)
         server = _Server(uvicorn.Config(

@@ -28,6 +28,9 @@ class Settings:
     port: int = 8000
     redis_url: str | None = None          # None: start an embedded redis-server under data_dir
     redis_server: str | None = None       # path of the redis-server binary for the embedded one
+    redis_start_wait_s: float = 10.0      # `qserver run` waits this long for Redis, then exits with status 2
+    redis_wait_replicas: int = 0          # after each write, WAIT until this many replicas have it ...
+    redis_wait_timeout_ms: int = 500      # ... or this long (the write is answered anyway, and counted)
     data_dir: Path = Path("var")
     config: tuple[str, ...] = ()          # extra site files or folders (the built-in sites always load)
     always_open: bool = False             # ignore receiving hours (demos, tests, benchmarks, 24/7 sites)
@@ -48,6 +51,14 @@ class Settings:
     limit_reads_per_address: str = "600/minute"    # anonymous reads (pages, public API) per client address
     city_cache_s: float = 2.0             # how long the city console reuses a site's Redis reads
     log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.redis_wait_replicas < 0:
+            raise SettingsError(f"QSERVER_REDIS_WAIT_REPLICAS={self.redis_wait_replicas} must be 0 or more")
+        if self.redis_wait_timeout_ms < 1:  # WAIT with 0 would block for ever
+            raise SettingsError(f"QSERVER_REDIS_WAIT_TIMEOUT_MS={self.redis_wait_timeout_ms} must be 1 or more")
+        if self.redis_start_wait_s < 0:
+            raise SettingsError(f"QSERVER_REDIS_START_WAIT_S={self.redis_start_wait_s} must be 0 or more")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -14,8 +14,8 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ClusterError, ResponseError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config import Site
@@ -25,6 +25,7 @@ from ..exceptions import Unavailable, unknown_ticket
 from ..protocol import parse_stream_id
 from . import hours
 from .keys import SiteKeys
+from .replication import atomic
 
 __all__ = ["SiteReader", "guarded", "day_bounds_ms", "DEFAULT_SERVICE_S", "SKIPPED_EVENTS"]
 
@@ -40,11 +41,17 @@ CLOCK_SLACK_MS = 60_000
 T = TypeVar("T")
 
 
+#: What a Redis that is down, restarting or failing over answers: "try again later", never a bug. In a
+#: cluster: CLUSTERDOWN, TRYAGAIN, "TTL exhausted" (ClusterError), a slot no primary serves yet.
+UNAVAILABLE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, ClusterError, TryAgainError,
+                      SlotNotCoveredError)
+
+
 async def guarded(call: Awaitable[T]) -> T:
-    """Await a Redis call; a lost connection becomes :class:`Unavailable` (503)."""
+    """Await a Redis call; a lost connection (or a cluster between primaries) becomes :class:`Unavailable` (503)."""
     try:
         return await call
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+    except UNAVAILABLE_ERRORS as exc:
         raise Unavailable() from exc
 
 
@@ -130,14 +137,15 @@ class SiteReader:
         k = self.keys
         # MULTI/EXEC: the state and the stream's last id are one snapshot, so a client that takes
         # live events after that id misses nothing and sees nothing twice.
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hgetall(k.counters)
-        for slug in self._slugs:
-            pipe.zcard(k.queue(slug))
-        pipe.lrange(k.calls, 0, 49)
-        pipe.hgetall(k.notices)
-        pipe.xrevrange(k.events, count=1)
-        results = await guarded(pipe.execute())
+        def snapshot(pipe) -> None:
+            pipe.hgetall(k.counters)
+            for slug in self._slugs:
+                pipe.zcard(k.queue(slug))
+            pipe.lrange(k.calls, 0, 49)
+            pipe.hgetall(k.notices)
+            pipe.xrevrange(k.events, count=1)
+
+        results = await guarded(atomic(self.redis, k.counters, snapshot))  # on a cluster: the site's node
         counters_raw, counts = results[0], results[1:1 + len(self._slugs)]
         calls_raw, notices_raw, last = results[1 + len(self._slugs):]
         counters = {key.decode(): json.loads(value) for key, value in counters_raw.items()}

@@ -27,6 +27,7 @@ from . import hours
 from .cccd import age_on, parse_cccd, person_hash
 from .keys import DAY_TTL_S
 from .reads import SiteReader, guarded
+from .replication import Replication
 from .scripts import SCRIPTS
 
 __all__ = ["SiteEngine", "PRIORITIES", "OUTCOMES", "TICKET_STATUSES", "COUNTER_STATUSES", "COUNTER_ACTIONS",
@@ -67,15 +68,22 @@ def _check_dossier(dossier: Any) -> None:
         raise InvalidField("'dossier' phải là chuỗi 1–64 ký tự. / 'dossier' must be a string of 1-64 characters.")
 
 
+#: Housekeeping scripts answered without waiting for replicas: lost in a fail-over, each is simply done
+#: again when next needed (a day rolled over again, counters seeded again).
+UNWAITED = frozenset({"rollover", "seed_counters"})
+
+
 class SiteEngine(SiteReader):
     """All transitions of one site (and, inherited, its reads). Create once per process; share freely."""
 
     def __init__(self, redis: Redis, site: Site, clock: Clock, *, secret: bytes,
-                 stream_maxlen: int = 200_000, always_open: bool = False):
+                 stream_maxlen: int = 200_000, always_open: bool = False, replication: Replication | None = None):
         super().__init__(redis, site, clock)
         self.secret = secret
         self.stream_maxlen = stream_maxlen
         self.always_open = always_open
+        #: how many replicas must have a write before it is answered (none by default)
+        self.replication = replication or Replication(redis)
         self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
         self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
         self._keys_of_day: tuple[str, list[str]] = ("", [])
@@ -97,7 +105,11 @@ class SiteEngine(SiteReader):
         day = hours.service_day(self.site, now).isoformat()
         argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
                 ",".join(self._slugs), *("" if a is None else a for a in args)]
-        answer = json.loads(await guarded(self._scripts[name](keys=self._fixed_keys(day), args=argv)))
+        raw, acknowledged = await guarded(self.replication.script(self._scripts[name], self._fixed_keys(day), argv,
+                                                                  wait=name not in UNWAITED))
+        answer = json.loads(raw)
+        if "err" not in answer:  # a refusal wrote nothing: nothing to lose
+            self.replication.check(acknowledged, self.site.slug, name)
         if answer.get("err") == "rollover" and _retry:
             await self.rollover()
             return await self._run(name, *args, actor=actor, idem=idem, _retry=False)
@@ -297,10 +309,13 @@ class SiteEngine(SiteReader):
             notice["floor"] = floor
         blob = json.dumps(notice, ensure_ascii=False)
         event = json.dumps({"type": "notice", "notice": notice, "at": now_ms, "actor": actor}, ensure_ascii=False)
-        pipe = self.redis.pipeline(transaction=True)  # blind writes: one MULTI
-        pipe.hset(self.keys.notices, notice["id"], blob)
-        pipe.xadd(self.keys.events, {"e": event}, maxlen=self.stream_maxlen, approximate=True)
-        _, event_id = await guarded(pipe.execute())
+
+        def writes(pipe) -> None:  # blind writes: one MULTI
+            pipe.hset(self.keys.notices, notice["id"], blob)
+            pipe.xadd(self.keys.events, {"e": event}, maxlen=self.stream_maxlen, approximate=True)
+
+        (_, event_id), acknowledged = await guarded(self.replication.transaction(self.keys.notices, writes))
+        self.replication.check(acknowledged, self.site.slug, "post_notice")
         return {"status": 201, "notice": notice, "event_id": event_id.decode()}
 
     async def record_access(self, change: dict[str, Any], *, actor: str) -> str:

@@ -2,7 +2,8 @@
 
 One blocking ``XREAD`` names every site's stream with the last id seen of each, so a process holds one
 Redis connection for reading whatever the number of sites (104 in a city, thousands in a country),
-and requests never wait behind readers.
+and requests never wait behind readers. On a Redis Cluster, where one XREAD cannot span slots, the
+same contract is kept by :class:`~.cluster_streams.ClusterStreamReader` (one listener per node).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
+from .cluster_streams import ClusterStreamReader
 from .keys import SiteKeys
 from .reads import guarded
 
@@ -24,14 +27,19 @@ Batch = tuple[str, list[tuple[str, bytes]]]
 class StreamReader:
     """New events of a set of sites, in order per site, from where each site's stream stood at start."""
 
-    def __init__(self, redis: Redis, sites: Iterable[str]):
+    def __init__(self, redis: Redis | RedisCluster, sites: Iterable[str]):
         self.redis = redis
+        sites = list(sites)
         self._site_of = {SiteKeys(slug).events: slug for slug in sites}
         #: stream key → id of the last event read (``None`` until :meth:`start`)
         self._last: dict[str, str] | None = None
+        #: on a cluster, the reader that does the work
+        self.cluster = ClusterStreamReader(redis, sites) if isinstance(redis, RedisCluster) else None
 
     async def start(self) -> None:
         """Remember where every stream stands now: only later events are read."""
+        if self.cluster is not None:
+            return await self.cluster.start()
         pipe = self.redis.pipeline(transaction=False)
         for key in self._site_of:
             pipe.xrevrange(key, count=1)
@@ -44,6 +52,8 @@ class StreamReader:
 
         Keep ``block_ms`` well under the client's socket timeout, or the wait itself looks like a dead socket.
         """
+        if self.cluster is not None:
+            return await self.cluster.read(block_ms=block_ms, count=count)
         if self._last is None:
             await self.start()
         reply: Any = await guarded(self.redis.xread(self._last, block=block_ms, count=count))
@@ -55,3 +65,8 @@ class StreamReader:
                 self._last[key] = batch[-1][0]
                 batches.append((self._site_of[key], batch))
         return batches
+
+    async def aclose(self) -> None:
+        """Stop the cluster reader's listeners (nothing to do on one server: the XREAD is a request)."""
+        if self.cluster is not None:
+            await self.cluster.aclose()

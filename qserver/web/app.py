@@ -19,8 +19,9 @@ import config
 
 from ..auth import Auth, audit_to
 from ..clock import Clock, SystemClock
-from ..connection import connect_redis
+from ..connection import client_name, connect_redis
 from ..engine import SiteEngine
+from ..engine.replication import Replication
 from ..exceptions import QServerError
 from ..live.endpoint import routes as ws_routes
 from ..live.hub import Hub
@@ -67,11 +68,15 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         own_redis = redis is None
-        client = redis or connect_redis(settings.redis_url or "redis://127.0.0.1:6379/0")
+        client = redis or connect_redis(settings.redis_url or "redis://127.0.0.1:6379/0", name=client_name())
         secret = settings.secret_bytes()
-        engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
-                                    always_open=settings.always_open) for slug, site in sites.items()}
         metrics = Metrics()
+        # One for every site: WAIT for the configured replicas after each write, on the write's connection.
+        replication = Replication(client, settings.redis_wait_replicas, settings.redis_wait_timeout_ms,
+                                  on_unconfirmed=metrics.unconfirmed)
+        engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
+                                    always_open=settings.always_open, replication=replication)
+                   for slug, site in sites.items()}
         hub = Hub(client, sites, engines, settings, metrics)
         app.state.redis, app.state.engines, app.state.hub = client, engines, hub
         app.state.auth = Auth(client, cache_s=settings.token_cache_s, audit=audit_to(engines))
@@ -85,6 +90,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
             preparing.cancel()
             await hub.stop()
             app.state.auth.close()
+            await hub.reader.aclose()
             if own_redis:
                 await client.aclose()
 
