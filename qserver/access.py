@@ -30,7 +30,7 @@ def _actor() -> str:
 
 async def _with_auth(settings: Settings, action: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run ``action(auth)`` with an Auth whose changes are written to the sites' audit trails."""
-    from redis.asyncio import Redis
+    from .connection import connect_redis
 
     from .auth import Auth, audit_to
     from .clock import SystemClock
@@ -38,7 +38,7 @@ async def _with_auth(settings: Settings, action: Callable[[Any], Awaitable[Any]]
 
     sites = config.load_sites(*settings.config)
     with redis_url_for(settings) as url:
-        client = Redis.from_url(url)
+        client = connect_redis(url)
         try:
             engines = {slug: SiteEngine(client, site, SystemClock(), secret=b"unused-by-access")
                        for slug, site in sites.items()}

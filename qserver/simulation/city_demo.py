@@ -89,11 +89,11 @@ class CityCredentials:
 
 
 async def _create_credentials(redis_url: str, slugs: list[str]) -> CityCredentials:
-    from redis.asyncio import Redis
+    from ..connection import connect_redis
 
     from ..auth import Auth
 
-    client = Redis.from_url(redis_url)
+    client = connect_redis(redis_url)
     try:
         auth = Auth(client, cache_s=0)
         password = secrets.token_urlsafe(6)

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 def manager_token_from_redis(site: str, ttl_s: int) -> str:
     """A fresh manager token for ``site``, written to ``QSERVER_REDIS_URL`` or the embedded Redis of the
     data directory (the server must be using that Redis). Raises SimulationError when there is none."""
-    from redis.asyncio import Redis
+    from ..connection import connect_redis
 
     from ..auth import Auth
     from ..embedded_redis import running_url
@@ -40,7 +40,7 @@ def manager_token_from_redis(site: str, ttl_s: int) -> str:
             f"--site {site}`")
 
     async def create() -> str:
-        client = Redis.from_url(url)
+        client = connect_redis(url)
         try:
             return await Auth(client, cache_s=0).create_token("manager", site, name="simulate", ttl_s=ttl_s)
         finally:

@@ -76,11 +76,11 @@ def announcer_command(url: str, data_dir: Path, *, audio: bool) -> list[str] | N
 
 
 async def _create_credentials(redis_url: str) -> Credentials:
-    from redis.asyncio import Redis
+    from ..connection import connect_redis
 
     from ..auth import Auth
 
-    client = Redis.from_url(redis_url)
+    client = connect_redis(redis_url)
     try:
         auth = Auth(client, cache_s=0)
 
