@@ -45,6 +45,9 @@ class Settings:
     limit_login_failures: str = "5/15 minutes"     # failed logins per user name before a lock-out
     limit_issue_per_kiosk: str = "60/minute"       # tickets per kiosk (or manager) token
     limit_reads_per_address: str = "600/minute"    # anonymous reads (pages, public API) per client address
+    # Where a kiosk opened with ?printer=agent finds qserver-print-agent (on the kiosk PC itself); the
+    # kiosk page's Content-Security-Policy allows connections to this origin and no other.
+    print_agent_url: str = "http://127.0.0.1:8089"
     log_level: str = "info"
 
     @classmethod

@@ -26,6 +26,8 @@ from ..live.endpoint import routes as ws_routes
 from ..live.hub import Hub
 from ..managers.web import page_routes as manager_pages
 from ..metrics import Metrics
+from ..printing.sites import load_printers
+from ..procedures import load_catalogues
 from ..ratelimits import Limits
 from ..settings import Settings
 from .guard import Guard
@@ -62,6 +64,10 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     sites = sites if sites is not None else config.load_sites(*settings.config)
+    # Each site's procedure catalogue (with its search index) and printers, read once per process: a
+    # broken file stops the start here, with every problem (`qserver check-config` lists them first).
+    catalogues = load_catalogues(sites)
+    printers = {slug: load_printers(site) for slug, site in sites.items()}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -69,7 +75,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         client = redis or connect_redis(settings.redis_url or "redis://127.0.0.1:6379/0")
         secret = settings.secret_bytes()
         engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
-                                    always_open=settings.always_open) for slug, site in sites.items()}
+                                    always_open=settings.always_open, catalogue=catalogues[slug].catalogue)
+                   for slug, site in sites.items()}
         metrics = Metrics()
         hub = Hub(client, sites, engines, settings, metrics)
         app.state.redis, app.state.engines, app.state.hub = client, engines, hub
@@ -93,4 +100,5 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
                                         ConnectionError: error_response})
     app.state.sites = sites
     app.state.settings = settings
+    app.state.catalogues, app.state.printers = catalogues, printers
     return app
