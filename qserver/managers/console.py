@@ -107,7 +107,9 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
     if kind == "issued" and number:
         priority = " (ưu tiên)" if ticket.get("priority") else ""
         agency = site.agency_by_slug.get(ticket.get("agency") or "")
-        return f"Cấp số {number}{priority} — {agency.name if agency else ticket.get('agency')}"
+        ref = present_procedure_ref(ticket)
+        return (f"Cấp số {number}{priority} — {agency.name if agency else ticket.get('agency')}"
+                + (f" · {ref['name']}" if ref else ""))
     if kind == "called" and number:
         word = "Gọi lại" if event.get("recall") else ("Gọi ngoài thứ tự" if event.get("out_of_order") else "Gọi")
         return f"{word} số {number} tới quầy {counter}"
