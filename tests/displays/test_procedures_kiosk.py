@@ -43,7 +43,8 @@ def ticket(server, ticket_id: str) -> dict:
 def test_a_citizen_finds_the_procedure_takes_a_ticket_and_the_officer_corrects_it(server, pages):
     """"ly lich tu phap" typed on the on-screen keyboard finds the criminal record certificate; its page
     lists the documents, time, fee and online filing; "Lấy số" gives a Sở Tư pháp ticket naming it (on
-    screen and on paper). The officer pad shows it, the officer corrects it, the report counts it."""
+    screen, on paper, on the citizen's phone). The officer pad shows it, the officer corrects it (the
+    phone follows), the report counts it."""
     page = pages.open(f"/k/cantho?token={server.token('kiosk')}", has_touch=True)
     expect(page.locator("#find-procedure")).to_be_visible()
     page.tap("#find-procedure")
@@ -75,6 +76,9 @@ def test_a_citizen_finds_the_procedure_takes_a_ticket_and_the_officer_corrects_i
     expect(page.locator("#pt-documents li")).to_have_count(len(CATALOGUE.get(LLTP).documents))
     page.emulate_media(media="screen")
 
+    phone = pages.open(issued["track_url"], 390, 844, is_mobile=True)
+    expect(phone.locator("#t-procedure")).to_have_text("Thủ tục: " + CATALOGUE.get(LLTP).name)
+
     officer = pages.open(f"/o/cantho/counter/33?token={server.token('officer', counters=['33'], name='lan')}")
     officer.click("[data-action='call-next']")
     expect(officer.locator("#cur-number")).to_have_text(issued["number"])
@@ -89,6 +93,7 @@ def test_a_citizen_finds_the_procedure_takes_a_ticket_and_the_officer_corrects_i
     expect(officer.locator("#pad-message")).to_have_text(
         f"Đã sửa thủ tục của số {issued['number']}: {CATALOGUE.get(TRICH_LUC).name}.")
     assert ticket(server, issued["id"])["procedure"]["code"] == TRICH_LUC
+    expect(phone.locator("#t-procedure")).to_have_text("Thủ tục: " + CATALOGUE.get(TRICH_LUC).name)  # live
     officer.click("[data-action='complete']")
     expect(officer.locator("#cur-number")).to_have_text("Chưa có số")
 

@@ -3,6 +3,8 @@ with its file and line), and a broken one stopping the server's start."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -103,3 +105,22 @@ def test_a_broken_catalogue_stops_the_start(site_dir, tmp_path):
         create_app(Settings(data_dir=tmp_path / "var", config=(str(site_dir / "cantho.toml"),)))
     assert "line 2, procedure 'TP 1': code 'TP 1' is not letters, digits and . _ / - (at most 64)" in str(caught.value)
     assert isinstance(caught.value, config.ConfigError)
+
+
+async def test_a_site_without_a_catalogue_offers_no_search(site_dir, tmp_path):
+    """A site with no catalogue file gets an empty one: its kiosk page has no "Tìm thủ tục" button, the
+    sample site's has."""
+    import httpx
+
+    text = (site_dir / "cantho.toml").read_text(encoding="utf-8").replace('slug = "cantho"', 'slug = "vi-thanh"')
+    (site_dir / "vi-thanh.toml").write_text(text, encoding="utf-8")
+    app = create_app(Settings(data_dir=tmp_path / "var", config=(str(site_dir / "vi-thanh.toml"),)))
+    assert len(app.state.catalogues["vi-thanh"]) == 0 and len(app.state.catalogues["cantho"]) == 163
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        without = (await client.get("/k/vi-thanh")).text
+        with_search = (await client.get("/k/cantho")).text
+    def boot(page: str) -> dict:
+        return json.loads(re.search(r'<script id="qs-boot" type="application/json">(.*?)</script>', page, re.S).group(1))
+
+    assert 'id="find-procedure"' not in without and boot(without)["procedures"] == 0
+    assert 'id="find-procedure"' in with_search and boot(with_search)["procedures"] == 163
