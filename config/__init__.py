@@ -7,14 +7,15 @@ docs/deploy-city.md describes the city folder, templates, groups and ``qserver c
 
 from pathlib import Path
 
-from .check import Report, check_paths
+from .check import FileResult, Report, check_paths
 from .exceptions import ConfigError, Problem
 from .folder import load_folder
 from .groups import group_names, sites_in_group
 from .site import Agency, Announce, Counter, Floor, Site, load_site, parse_site
 
 __all__ = [
-    "Agency", "Announce", "ConfigError", "Counter", "Floor", "Problem", "Report", "Site", "BUILTIN_SITES_DIR",
+    "Agency", "Announce", "ConfigError", "Counter", "FileResult", "Floor", "Problem", "Report", "Site",
+    "BUILTIN_SITES_DIR",
     "CITIES_DIR", "check_paths", "group_names", "load_folder", "load_site", "load_sites", "parse_site",
     "sites_in_group",
 ]

@@ -2,11 +2,13 @@
 
 A template is checked once on its own; a site whose template has problems says so in one line
 instead of repeating them (they are listed under the template's file). Slugs must be unique across
-everything checked together.
+everything checked together. ``extras`` checks the files that belong to each valid site (qserver passes
+its procedure catalogue and printers check): their results follow the site's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +29,14 @@ class FileResult:
     site: Site | None = None
     template_uses: int | None = None  # set for a template file
     problems: list[Problem] = field(default_factory=list)
+    kind: str = "site"                # "site", "template", or what an extra check names ("catalogue" ...)
+    ok_line: str = ""                 # what an extra file says when it has no problem
 
     def lines(self) -> list[str]:
         if self.problems:
             return [f"{self.path}: {len(self.problems)} problem(s)", *(f"  {p}" for p in self.problems)]
+        if self.ok_line:
+            return [f"{self.path}: ok — {self.ok_line}"]
         if self.template_uses is not None:
             return [f"{self.path}: ok — template '{Path(self.path).stem}', used by {_count(self.template_uses, 'site')}"]
         site = self.site
@@ -51,10 +57,15 @@ class Report:
 
     def lines(self) -> list[str]:
         out = [line for result in self.files for line in result.lines()]
-        sites = sum(1 for f in self.files if f.template_uses is None)
-        templates = len(self.files) - sites
+        sites = sum(1 for f in self.files if f.kind == "site")
+        templates = sum(1 for f in self.files if f.kind == "template")
+        others: dict[str, int] = {}
+        for f in self.files:
+            if f.kind not in ("site", "template"):
+                others[f.kind] = others.get(f.kind, 0) + 1
         bad = [f for f in self.files if f.problems]
-        what = f"checked {_count(sites, 'site file')} and {_count(templates, 'template')}"
+        what = f"checked {_count(sites, 'site file')}" + "".join(
+            f", {_count(n, kind + ' file')}" for kind, n in others.items()) + f" and {_count(templates, 'template')}"
         if not bad:
             return [*out, f"{what}: all ok"]
         problems = sum(len(f.problems) for f in bad)
@@ -74,8 +85,9 @@ def check_template(doc: Doc, templates: Templates) -> list[Problem]:
     return [p for p in Validator(layout, partial=True).check() if p.file == doc.path]
 
 
-def check_paths(paths: list[str | Path]) -> Report:
-    """Check files and folders (recursively) together; never raises for a bad file."""
+def check_paths(paths: list[str | Path], extras: Callable[[Site], list[FileResult]] | None = None) -> Report:
+    """Check files and folders (recursively) together; never raises for a bad file. ``extras(site)``
+    gives the results of the files belonging to each site that validated."""
     report, by_slug = Report(), {}
     template_problems: dict[str, set[Problem]] = {}
     for source in map(Path, paths):
@@ -94,7 +106,7 @@ def check_paths(paths: list[str | Path]) -> Report:
             doc = templates.doc(path)
             found = check_template(doc, templates)
             template_problems[doc.path] = set(found)
-            template_results.append((path, FileResult(doc.path, problems=found)))
+            template_results.append((path, FileResult(doc.path, problems=found, kind="template")))
         site_results = []
         for path in site_files:
             result = _check_site(path, templates, template_problems)
@@ -110,7 +122,10 @@ def check_paths(paths: list[str | Path]) -> Report:
         for path, result in template_results:
             result.template_uses = templates.uses.get(path.resolve(), 0)
             report.files.append(result)
-        report.files += site_results
+        for result in site_results:
+            report.files.append(result)
+            if extras is not None and result.site is not None:
+                report.files += extras(result.site)
     return report
 
 

@@ -44,8 +44,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    """One line per file (ok, or its problems each as FILE:LINE: ...), a summary; 1 when anything is wrong."""
-    report = config.check_paths(args.paths)
+    """One line per file (ok, or its problems each as FILE:LINE: ...), a summary; 1 when anything is wrong.
+    Each site's procedure catalogue and printers file are checked after it."""
+    from .site_files import check_site_files
+
+    report = config.check_paths(args.paths, extras=check_site_files)
     for line in report.lines():
         print(line)
     return 0 if report.ok else 1
@@ -131,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the whole city: the center and 103 communes (config/cities/cantho) and the city console")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("check-config", help="validate site files and folders (recursively), explain every error")
+    p = sub.add_parser("check-config", help="validate site files and folders (recursively) with their procedure "
+                                            "catalogues and printers, explain every error")
     p.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     p.set_defaults(func=cmd_check_config)
 

@@ -13,8 +13,10 @@ from typing import Any
 
 __all__ = [
     "QServerError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "InvalidField",
-    "RateLimited", "TooLarge", "Unavailable", "ArchiveUnavailable", "CONFLICT_MESSAGES", "ERROR_CODES",
-    "unknown_site", "unknown_agency", "unknown_counter", "unknown_ticket",
+    "RateLimited", "TooLarge", "Unavailable", "ArchiveUnavailable", "PrinterUnavailable", "PrinterPaperOut",
+    "PrinterOff", "PrinterCoverOpen", "PRINTER_ERRORS", "CONFLICT_MESSAGES", "ERROR_CODES",
+    "unknown_site", "unknown_agency", "unknown_counter", "unknown_ticket", "unknown_procedure", "unknown_printer",
+    "procedure_agency_mismatch",
 ]
 
 
@@ -102,6 +104,34 @@ class ArchiveUnavailable(QServerError):
     status, code = 500, "archive_unavailable"
 
 
+class PrinterUnavailable(QServerError):
+    """A kiosk's thermal printer could not print the ticket (the ticket itself stands): in error."""
+
+    status, code = 503, "printer_error"
+
+
+class PrinterPaperOut(PrinterUnavailable):
+    """The printer is out of paper (or ran out during the ticket)."""
+
+    code = "paper_out"
+
+
+class PrinterOff(PrinterUnavailable):
+    """The printer is off, unreachable, silent, or reports itself offline."""
+
+    code = "printer_offline"
+
+
+class PrinterCoverOpen(PrinterUnavailable):
+    """The printer's cover is open."""
+
+    code = "cover_open"
+
+
+#: The HTTP error of each :mod:`qserver.printing` error code.
+PRINTER_ERRORS = {cls.code: cls for cls in (PrinterUnavailable, PrinterPaperOut, PrinterOff, PrinterCoverOpen)}
+
+
 #: Vietnamese (then English) sentences for the 409 codes the Lua scripts return.
 CONFLICT_MESSAGES = {
     "counter_paused": "Quầy {counter} đang tạm nghỉ. / Counter {counter} is paused.",
@@ -125,12 +155,14 @@ ERROR_CODES: dict[str, int] = {
     Unauthorized.code: 401,
     Forbidden.code: 403,
     "unknown_site": 404, "unknown_agency": 404, "unknown_counter": 404, "unknown_ticket": 404, "not_found": 404,
+    "unknown_procedure": 404, "unknown_printer": 404,
     "closed_hours": 409, "not_rotating": 409, **{code: 409 for code in CONFLICT_MESSAGES},
     TooLarge.code: 413,
     InvalidField.code: 422, "invalid_cccd": 422, "invalid_change": 422, "invalid_state": 422, "no_history": 422,
+    "procedure_agency_mismatch": 422,
     RateLimited.code: 429,
     ArchiveUnavailable.code: 500,
-    Unavailable.code: 503,
+    Unavailable.code: 503, **{code: 503 for code in PRINTER_ERRORS},
 }
 
 
@@ -150,3 +182,22 @@ def unknown_counter(counter: str, site: str) -> NotFound:
 
 def unknown_ticket(ticket: str) -> NotFound:
     return NotFound(f"Không tìm thấy số '{ticket}'. / ticket '{ticket}' not found", code="unknown_ticket")
+
+
+def unknown_procedure(code: str, site: str) -> NotFound:
+    return NotFound(f"Không có thủ tục '{code}' trong danh mục của {site}. / procedure '{code}' is not in the "
+                    f"catalogue of site '{site}'", code="unknown_procedure")
+
+
+def unknown_printer(name: str, site: str, known: list[str]) -> NotFound:
+    listed = ", ".join(known) or "none"
+    return NotFound(f"Không có máy in '{name}' ở {site}. / printer '{name}' is not configured for site '{site}' "
+                    f"(configured: {listed})", code="unknown_printer")
+
+
+def procedure_agency_mismatch(procedure: Any, agency: str, agency_name: str, **details: Any) -> InvalidField:
+    """A procedure given with (or for a ticket of) another agency than its own."""
+    return InvalidField(f"Thủ tục “{procedure.name}” ({procedure.code}) không thuộc {agency_name}. "
+                        f"/ procedure '{procedure.code}' belongs to agency '{procedure.agency}', not '{agency}'",
+                        code="procedure_agency_mismatch", procedure=procedure.code, procedure_agency=procedure.agency,
+                        **details)

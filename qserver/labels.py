@@ -12,8 +12,8 @@ from typing import Any
 __all__ = [
     "PRIORITY_NAMES", "TICKET_STATUS", "COUNTER_STATUS", "COUNTER_STATUS_WORDS", "COUNTER_STATE", "ACTION_NAMES", "RATING_LABELS",
     "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "CITY_LEVELS", "CITY_PROBLEMS", "PLAN_KINDS",
-    "HISTORY_DAY_STATUS", "MISS_REASONS", "WHAT_IF_KINDS", "PLAN_RISK_STATUS", "staffing_labels", "counter_name",
-    "lower_first", "for_pages", "for_city_page",
+    "HISTORY_DAY_STATUS", "MISS_REASONS", "WHAT_IF_KINDS", "PLAN_RISK_STATUS", "staffing_labels", "PRINTER_PROBLEMS",
+    "PRINTER_VIA", "ONLINE_FILING", "NO_PROCEDURE", "counter_name", "lower_first", "for_pages", "for_city_page",
 ]
 
 PRIORITY_NAMES = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
@@ -28,7 +28,17 @@ COUNTER_STATUS_WORDS = {"open": "mở", "paused": "tạm nghỉ", "closed": "đ�
 COUNTER_STATE = {"serving": "Đang phục vụ", "idle": "Đang chờ gọi", "paused": "Tạm nghỉ", "closed": "Đóng"}
 #: The officer's buttons.
 ACTION_NAMES = {"call-next": "Gọi tiếp", "recall": "Gọi lại", "no-show": "Vắng mặt", "complete": "Hoàn thành",
-                "transfer": "Chuyển", "pause": "Tạm nghỉ", "resume": "Tiếp tục"}
+                "transfer": "Chuyển", "pause": "Tạm nghỉ", "resume": "Tiếp tục", "procedure": "Sửa thủ tục"}
+#: What is wrong with a kiosk's thermal printer, inside the console's alert ("Máy in của kiosk-1: hết giấy").
+PRINTER_PROBLEMS = {"paper_out": "hết giấy", "printer_offline": "không hoạt động (tắt hoặc mất kết nối)",
+                    "cover_open": "nắp máy in đang mở", "printer_error": "đang gặp lỗi", "bad_ticket": "không in được phiếu",
+                    "paper_low": "sắp hết giấy"}
+#: How a kiosk reaches its printer.
+PRINTER_VIA = {"network": "máy in mạng", "agent": "máy in USB"}
+#: Whether a procedure can be filed online (dịch vụ công trực tuyến), on the kiosk's procedure page.
+ONLINE_FILING = {True: "Có thể nộp hồ sơ trực tuyến trên Cổng dịch vụ công", False: "Nộp hồ sơ trực tiếp tại quầy"}
+#: A report row of the tickets taken without choosing a procedure.
+NO_PROCEDURE = "Không chọn thủ tục"
 #: Rating levels shown to citizens, per number of levels a site uses, best first.
 RATING_LABELS = {
     3: {3: "Rất hài lòng", 2: "Hài lòng", 1: "Không hài lòng"},
@@ -96,6 +106,13 @@ ERROR_TEXT = {
     "too_large": "Dữ liệu gửi lên quá lớn.",
     "invalid_field": "Dữ liệu không hợp lệ.",
     "invalid_cccd": "Không đọc được mã QR trên căn cước công dân.",
+    "unknown_procedure": "Không có thủ tục này trong danh mục.",
+    "procedure_agency_mismatch": "Thủ tục này không thuộc cơ quan được chọn.",
+    "unknown_printer": "Máy in này chưa được cấu hình.",
+    "paper_out": "Máy in hết giấy — mời lấy số ở máy bên cạnh",
+    "printer_offline": "Máy in không hoạt động — mời lấy số ở máy bên cạnh",
+    "cover_open": "Nắp máy in đang mở — mời lấy số ở máy bên cạnh",
+    "printer_error": "Máy in đang gặp lỗi — mời lấy số ở máy bên cạnh",
     "invalid_change": "Thay đổi này không áp dụng được cho kế hoạch.",
     "invalid_state": "Không đọc được tình hình hiện tại của trung tâm.",
     "no_history": "Chưa đủ số liệu các ngày trước để dự báo.",
@@ -131,6 +148,7 @@ def for_pages(rating_levels: int) -> dict[str, Any]:
         "counter_state": COUNTER_STATE, "actions": ACTION_NAMES, "weekdays": WEEKDAYS, "counter_name": COUNTER_NAME,
         "rating": {str(level): text for level, text in RATING_LABELS[rating_levels].items()},
         "errors": ERROR_TEXT, "http": {str(status): text for status, text in HTTP_STATUS_TEXT.items()},
+        "online": {"true": ONLINE_FILING[True], "false": ONLINE_FILING[False]}, "no_procedure": NO_PROCEDURE,
     }
 
 

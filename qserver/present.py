@@ -14,11 +14,11 @@ from config import Site
 
 from .labels import counter_name
 
-__all__ = ["iso", "present_layout", "present_ticket", "present_counter", "present_event", "present_call",
-           "present_notice", "present_state"]
+__all__ = ["iso", "present_layout", "present_ticket", "present_procedure_ref", "present_counter", "present_event",
+           "present_call", "present_notice", "present_state"]
 
 TICKET_TIMES = ("issued_at", "called_at", "done_at", "rated_at")
-PRIVATE_TICKET_FIELDS = ("seq", "n", "person", "officer")
+PRIVATE_TICKET_FIELDS = ("seq", "n", "person", "officer", "procedure_name")
 
 
 def iso(site: Site, ms: int | float | None) -> str | None:
@@ -59,11 +59,20 @@ def present_ticket(site: Site, raw: dict[str, Any], *, ahead: int | None = None,
     ticket.setdefault("outcome", None)
     ticket.setdefault("recalls", 0)
     ticket["agency_name"] = agency.name if agency else raw.get("agency")
+    ticket["procedure"] = present_procedure_ref(raw)
     if ahead is not None or "ahead" not in ticket:
         ticket["ahead"] = ahead
     ticket["eta_s"] = eta_s
     ticket["track_url"] = f"/t/{site.slug}/{raw['id']}"
     return ticket
+
+
+def present_procedure_ref(raw: dict[str, Any]) -> dict[str, str] | None:
+    """The procedure a ticket carries, ``{"code", "name"}`` (the name as it was when it was chosen), or None."""
+    code = raw.get("procedure")
+    if not isinstance(code, str) or not code:
+        return None
+    return {"code": code, "name": raw.get("procedure_name") or code}
 
 
 def present_counter(site: Site, raw: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:

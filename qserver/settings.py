@@ -50,6 +50,9 @@ class Settings:
     limit_issue_per_kiosk: str = "60/minute"       # tickets per kiosk (or manager) token
     limit_reads_per_address: str = "600/minute"    # anonymous reads (pages, public API) per client address
     city_cache_s: float = 2.0             # how long the city console reuses a site's Redis reads
+    # Where a kiosk opened with ?printer=agent finds qserver-print-agent (on the kiosk PC itself); the
+    # kiosk page's Content-Security-Policy allows connections to this origin and no other.
+    print_agent_url: str = "http://127.0.0.1:8089"
     log_level: str = "info"
 
     def __post_init__(self) -> None:

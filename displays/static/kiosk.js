@@ -1,7 +1,10 @@
-/* Kiosk: floor → agency → (priority, CCCD QR) → ticket on screen and on an 80 mm paper ticket.
+/* Kiosk: floor → agency → (priority, CCCD QR) → ticket on screen and on an 80 mm paper ticket; or
+ * "Tìm thủ tục" → the procedure (kiosk-search.js) → a ticket for its agency that carries it.
  *
- * Set up once per machine by opening /k/<site>?token=<kiosk token>[&autoprint=1][&staff_pin=1234];
- * the values are kept in localStorage. Run Chromium with --kiosk --kiosk-printing to print silently.
+ * Set up once per machine by opening /k/<site>?token=<kiosk token>[&autoprint=1][&staff_pin=1234]
+ * [&printer=network:<name>|agent|browser][&documents=0]; the values are kept in localStorage. Run
+ * Chromium with --kiosk --kiosk-printing to print silently in the browser mode; kiosk-print.js prints
+ * on a thermal printer through the server or the kiosk PC's print agent.
  */
 (function () {
   "use strict";
@@ -27,10 +30,24 @@
   var token = QS.token("kiosk");
   var autoprint = setting("autoprint") === "1";
   var staffPin = setting("staff_pin");
+  var showDocuments = setting("documents") !== "0";
+  var printer = KioskPrinter({mode: setting("printer") || "browser", token: function () { return token; },
+                              documents: showDocuments, agentUrl: QS.boot.print_agent_url, autoprint: autoprint});
+  document.body.setAttribute("data-printer", printer.mode);
   var floors = QS.site.floors || [];
   var live = QS.emptyState();
-  var choice = {floor: null, agency: null, priority: null, pendingPriority: null, citizenQr: null, key: null};
+  var choice = freshChoice();
   var idleTimer = null;
+  var lastTicket = null;
+
+  function freshChoice() {
+    return {floor: null, agency: null, procedure: null, priority: null, pendingPriority: null, citizenQr: null,
+            key: null};
+  }
+  var finder = QS.boot.procedures ? KioskSearch({
+    show: show, token: function () { return token; },
+    onTake: function (procedure, withOptions) { takeForProcedure(procedure, withOptions); }
+  }) : null;
 
   QS.$("#kiosk-setup").hidden = !!token;
   // `?rotation_ms=` lets a test shorten the check; a kiosk looks every 10 minutes.
@@ -42,6 +59,8 @@
   function show(step) {
     QS.$$(".step").forEach(function (node) { node.hidden = node.id !== "step-" + step; });
     document.body.setAttribute("data-step", step);
+    var find = QS.$("#find-procedure");
+    if (find) find.hidden = step !== "floor" && step !== "agency";
     armIdle();
     if (step === "options") setTimeout(function () { QS.$("#cccd").focus(); }, 50);
   }
@@ -54,7 +73,8 @@
     }
   }
   function restart() {
-    choice = {floor: null, agency: null, priority: null, pendingPriority: null, citizenQr: null, key: null};
+    choice = freshChoice();
+    if (finder) finder.reset();
     if (floors.length === 1) chooseFloor(floors[0].number);
     else { renderFloors(); show("floor"); }
   }
@@ -104,14 +124,18 @@
     show("agency");
   }
 
-  function chooseAgency(agencySlug) {
+  function chooseAgency(agencySlug, procedure) {
     choice.agency = agencySlug;
+    choice.procedure = procedure || null;
     choice.priority = null;
     choice.pendingPriority = null;
     choice.citizenQr = null;
     choice.key = QS.newKey();  // one key per ticket: a double tap or a retry issues one ticket
     var agency = QS.agency(agencySlug);
     QS.$("#chosen-agency").textContent = agency.prefix + " · " + agency.name;
+    QS.$("#chosen-procedure").hidden = !procedure;
+    QS.$("#chosen-procedure").textContent = procedure ? "Thủ tục: " + procedure.name : "";
+    QS.$("#back-agency").firstChild.textContent = procedure ? "← Quay lại thủ tục" : "← Chọn lại lĩnh vực";
     QS.$("#issue-error").hidden = true;
     QS.$("#cccd").value = "";
     QS.$("#cccd-ok").hidden = QS.$("#cccd-error").hidden = true;
@@ -192,12 +216,13 @@
 
   // ---------------------------------------------------------------- issue
   var taking = false;
-  QS.$("#take").addEventListener("click", function () {
+  /** Issue the ticket of `choice`; `button` is disabled meanwhile, `errorBox` shows a refusal. */
+  function take(button, errorBox) {
     if (taking) return;
     taking = true;
-    var button = QS.$("#take");
     button.disabled = true;
     var body = {agency: choice.agency, priority: choice.priority, key: choice.key};
+    if (choice.procedure) body.procedure = choice.procedure.code;
     if (choice.citizenQr) body.citizen_qr = choice.citizenQr;
     QS.api("POST", "tickets", {token: token, json: body}).then(function (res) {
       taking = false;
@@ -211,12 +236,23 @@
         show("closed");
         return;
       }
-      var error = QS.$("#issue-error");
-      error.hidden = false;
-      error.textContent = QS.splitMessage(QS.errorText(res))[0];
+      errorBox.hidden = false;
+      errorBox.textContent = QS.splitMessage(QS.errorText(res))[0];
       if (res.status === 401) QS.$("#kiosk-setup").hidden = false;
     });
-  });
+  }
+  QS.$("#take").addEventListener("click", function () { take(QS.$("#take"), QS.$("#issue-error")); });
+
+  /** "Lấy số" on a procedure's page: a ticket for its agency that carries it (with options: confirm first). */
+  function takeForProcedure(procedure, withOptions) {
+    var agency = QS.agency(procedure.agency);
+    if (!agency) return;
+    choice.floor = agency.floor;
+    chooseAgency(procedure.agency, procedure);
+    if (withOptions) return;  // chooseAgency showed the options step
+    show("procedure");
+    take(QS.$("#pp-take"), QS.$("#pp-error"));
+  }
 
   function countersFor(agencySlug) {
     var list = live.counters.length ? live.counters : QS.site.counters;
@@ -254,23 +290,66 @@
     var priority = ticket.priority ? PRIORITY_NAMES[ticket.priority] || ticket.priority : "";
     QS.$("#pt-priority-row").hidden = QS.$("#tk-priority-label").hidden = QS.$("#tk-priority").hidden = !priority;
     QS.$("#pt-priority").textContent = QS.$("#tk-priority").textContent = priority;
+    var procedure = ticket.procedure ? ticket.procedure.name : "";
+    QS.$("#pt-procedure-box").hidden = QS.$("#tk-procedure-label").hidden = QS.$("#tk-procedure").hidden = !procedure;
+    QS.$("#pt-procedure").textContent = QS.$("#tk-procedure").textContent = procedure;
+    QS.$("#tk-procedure").setAttribute("data-code", ticket.procedure ? ticket.procedure.code : "");
+    var documents = showDocuments && choice.procedure && ticket.procedure &&
+      choice.procedure.code === ticket.procedure.code ? choice.procedure.documents || [] : [];
+    var docList = QS.$("#pt-documents");
+    docList.textContent = "";
+    documents.forEach(function (item) { docList.appendChild(QS.h("li", {text: item})); });
+    QS.$("#pt-documents-box").hidden = !documents.length;
     QS.$("#ticket-big").setAttribute("data-ticket", ticket.id);
     QS.$("#tk-qr").innerHTML = "";
     QS.$("#tk-qr").appendChild(QS.h("img", {src: qrDataUrl(trackUrl, 6), alt: "Mã QR theo dõi số " + ticket.number}));
     QS.$("#pt-qr").innerHTML = "";
     QS.$("#pt-qr").appendChild(QS.h("img", {src: qrDataUrl(trackUrl, 4), alt: ""}));
     QS.$("#print-ticket").setAttribute("data-ticket", ticket.id);
-    QS.$("#tk-print-note").textContent = autoprint ? "Phiếu đang được in. Vui lòng nhận phiếu."
-      : "Bấm “In lại phiếu” nếu cần phiếu giấy.";
+    lastTicket = ticket;
     show("ticket");
-    if (autoprint) setTimeout(function () { window.print(); }, 300);
+    printTicket(ticket, false);
   }
 
-  QS.$("#print-again").addEventListener("click", function () { window.print(); });
+  // ---------------------------------------------------------------- printing
+  /** Print (or not, in the browser mode without autoprint); a printer problem is said on the ticket
+   * screen and stays on every screen until a ticket prints again. The ticket is valid either way. */
+  function printTicket(ticket, explicit) {
+    var note = QS.$("#tk-print-note");
+    var thermal = printer.mode !== "browser";
+    note.className = "message info";
+    note.textContent = thermal || autoprint || explicit ? "Phiếu đang được in. Vui lòng nhận phiếu."
+      : "Bấm “In lại phiếu” nếu cần phiếu giấy.";
+    document.body.setAttribute("data-print", "pending");
+    printer.print(ticket, explicit).then(function (result) {
+      if (lastTicket !== ticket) return;
+      var problem = result.ok ? null : result.message.replace(/[.\s]+$/, "");
+      document.body.setAttribute("data-print", result.ok ? "ok" : "failed");
+      printerProblem(problem);
+      if (!problem) return;
+      note.className = "message error";
+      note.textContent = problem + ". Số của bạn vẫn có hiệu lực: hãy ghi nhớ số hoặc quét mã QR.";
+    });
+  }
+  function printerProblem(message) {
+    var alert = QS.$("#printer-alert");
+    alert.hidden = !message;
+    alert.textContent = message || "";
+  }
+
+  QS.$("#print-again").addEventListener("click", function () { if (lastTicket) printTicket(lastTicket, true); });
   QS.$("#ticket-done").addEventListener("click", restart);
   QS.$("#closed-ok").addEventListener("click", restart);
   QS.$("#back-floor").addEventListener("click", function () { renderFloors(); show("floor"); });
-  QS.$("#back-agency").addEventListener("click", function () { renderAgencies(); show("agency"); });
+  QS.$("#back-agency").addEventListener("click", function () {
+    if (choice.procedure) { show("procedure"); return; }
+    renderAgencies();
+    show("agency");
+  });
+  if (finder) {
+    QS.$("#find-procedure").addEventListener("click", function () { finder.open(true); });
+    QS.$("#search-back").addEventListener("click", restart);
+  }
 
   // ---------------------------------------------------------------- live waiting counts
   QS.follow({

@@ -218,6 +218,9 @@
           h("b", {class: "num", text: String(c.served || 0)}), " lượt"])]),
       h("div", {class: "cc-agencies"}, c.agencies.map(chip)),
       h("div", {class: "cc-now"}, now),
+      c.state === "serving" && c.current.procedure ? h("div", {class: "cc-proc", "data-code": c.current.procedure.code,
+                                                               title: "Thủ tục: " + c.current.procedure.name,
+                                                               text: c.current.procedure.name}) : null,
       h("div", {class: "cc-mean", title: "Thời gian phục vụ trung bình hôm nay"}, [
         "Phục vụ TB ", h("b", {class: "num", text: c.mean_service_s === null ? "—" : QM.clock(c.mean_service_s)})])
     ]);
@@ -253,9 +256,12 @@
     body.textContent = "";
     data.agencies.forEach(function (a) {
       var longest = secondsSince(a.oldest_issued_at);
+      var procedures = (a.procedures || []).map(function (p) { return p.name + " (" + p.waiting + ")"; }).join(" · ");
       body.appendChild(h("tr", {"data-agency": a.slug, class: waitClass(longest)}, [
         h("td", {}, [h("div", {class: "c-agency-name"}, [h("span", {class: "prefix", text: a.prefix}),
-                                                          h("span", {text: a.name, title: a.name})])]),
+                                                          h("span", {text: a.name, title: a.name})]),
+                     procedures ? h("div", {class: "c-procs", title: "Đang chờ theo thủ tục: " + procedures,
+                                            text: "Chờ theo thủ tục: " + procedures}) : null]),
         h("td", {class: "r num c-waiting", text: String(a.waiting)}),
         h("td", {class: "r num c-longest", "data-since": a.oldest_issued_at || "", text: longest === null ? "—" : QM.clock(longest)}),
         h("td", {class: "r num", title: QM.minutes(a.predicted_wait_s),
@@ -289,7 +295,8 @@
   }
 
   /** Wait alerts are recomputed every second (waits grow between refreshes); device alerts come from the server. */
-  var ALERT_TITLES = {wait: "Chờ quá lâu", device: "Thiết bị không phản hồi", lockout: "Tài khoản bị khóa tạm"};
+  var ALERT_TITLES = {wait: "Chờ quá lâu", device: "Thiết bị không phản hồi", lockout: "Tài khoản bị khóa tạm",
+                      printer: "Máy in phiếu"};
 
   function renderAlerts() {
     var alerts = [];
@@ -475,7 +482,8 @@
     tickets.textContent = "";
     a.tickets.forEach(function (t) {
       tickets.appendChild(h("option", {value: t.id, text: t.number + " · lấy lúc " + QS.time(t.issued_at) +
-                                       (t.priority ? " · " + PRIORITY_NAMES[t.priority] : "")}));
+                                       (t.priority ? " · " + PRIORITY_NAMES[t.priority] : "") +
+                                       (t.procedure ? " · " + t.procedure.name : "")}));
     });
     var targets = QS.$("#mm-target");
     targets.textContent = "";

@@ -1,4 +1,5 @@
-/* Officer pad of one counter: call next, recall, no-show, complete, transfer, pause/resume.
+/* Officer pad of one counter: call next, recall, no-show, complete, transfer, pause/resume, and the
+ * procedure of the ticket being served (shown, and corrected by searching the agency's procedures).
  * Every press carries a fresh idempotency key, so a retried request is harmless. One request is in
  * flight at a time; a press meanwhile is never dropped: the same button again is the same press (a
  * double click acts once, and the pad says so), another button waits its turn and runs in order. */
@@ -97,8 +98,12 @@
       QS.$("#cur-waited").textContent = QS.duration(
         (new Date(ticket.called_at || Date.now()) - new Date(ticket.issued_at)) / 1000);
       QS.$("#cur-priority").textContent = ticket.priority ? PRIORITY_NAMES[ticket.priority] || ticket.priority : "Không";
+      var procedure = QS.$("#cur-procedure");
+      procedure.textContent = ticket.procedure ? ticket.procedure.name : QS.labels.no_procedure;
+      procedure.setAttribute("data-code", ticket.procedure ? ticket.procedure.code : "");
       tick();
     }
+    QS.$("#procedure-btn").hidden = !ticket;
     var queues = QS.$("#queues");
     queues.textContent = "";
     var total = 0;
@@ -124,6 +129,10 @@
     "no-show": function (t) { return "Đã ghi nhận số " + t.number + " vắng mặt."; },
     "complete": function (t) { return "Đã hoàn thành số " + t.number + "."; },
     "transfer": function (t) { return "Đã chuyển số " + t.number + " sang " + (t.agency_name || t.agency) + "."; },
+    "procedure": function (t) {
+      return t.procedure ? "Đã sửa thủ tục của số " + t.number + ": " + t.procedure.name + "."
+        : "Đã bỏ thủ tục của số " + t.number + ".";
+    },
     "pause": function () { return "Quầy đang tạm nghỉ. Bấm “Tiếp tục” để nhận công dân."; },
     "resume": function () { return "Quầy đã mở lại."; }
   };
@@ -145,7 +154,7 @@
     if (!here) { state.counters.push(c); here = c; }
     if (isCounter) { Object.assign(here, body); return; }
     if (action === "call-next") here.current = res.status === 200 ? body : null;
-    else if (action === "recall" && body && body.id) here.current = body;
+    else if ((action === "recall" || action === "procedure") && body && body.id) here.current = body;
     else if (action === "complete" || action === "no-show" || action === "transfer") here.current = null;
     else if (action === "pause") here.status = "paused";
     else if (action === "resume") here.status = "open";
@@ -156,7 +165,7 @@
     if (!token) return;
     if (busy) {
       var last = waiting.length ? waiting[waiting.length - 1].action : busy;
-      if (last === action && action !== "transfer") {
+      if (last === action && action !== "transfer" && action !== "procedure") {
         say("info", "Đang xử lý “" + ACTION_NAMES[action] + "” — bấm một lần là đủ.");
       } else if (waiting.length >= MAX_WAITING) {
         say("error", "Đang chờ xử lý " + waiting.length + " thao tác; “" + ACTION_NAMES[action] +
@@ -205,6 +214,7 @@
 
   function press(action) {
     if (action === "transfer") { openTransfer(); return; }
+    if (action === "procedure") { openProcedure(); return; }
     act(action);
   }
   QS.$$("#pad-buttons .btn").forEach(function (btn) {
@@ -232,15 +242,69 @@
   function closeTransfer() { QS.$("#transfer-modal").hidden = true; }
   QS.$("#transfer-cancel").addEventListener("click", closeTransfer);
 
+  // ---------------------------------------------------------------- the procedure of the current ticket
+  var asked = 0, searchTimer = null;
+  function openProcedure() {
+    var ticket = counter().current;
+    if (!ticket) { say("error", "Chưa có số nào đang phục vụ để sửa thủ tục."); return; }
+    QS.$("#procedure-number").textContent = ticket.number;
+    QS.$("#procedure-agency").textContent = ticket.agency_name || (QS.agency(ticket.agency) || {}).name || ticket.agency;
+    QS.$("#procedure-now").textContent = "Hiện tại: " + (ticket.procedure ? ticket.procedure.name : QS.labels.no_procedure);
+    QS.$("#procedure-clear").hidden = !ticket.procedure;
+    QS.$("#procedure-search").value = "";
+    QS.$("#procedure-modal").hidden = false;
+    findProcedures();
+    QS.$("#procedure-search").focus();
+  }
+  function closeProcedure() { QS.$("#procedure-modal").hidden = true; }
+  /** The agency's procedures matching what the officer typed (all of them, in the catalogue's order, for nothing). */
+  function findProcedures() {
+    var ticket = counter().current;
+    if (!ticket) { closeProcedure(); return; }
+    var query = QS.$("#procedure-search").value.trim();
+    var mine = ++asked;
+    var path = "procedures?limit=40&agency=" + encodeURIComponent(ticket.agency) +
+      (query ? "&q=" + encodeURIComponent(query) : "");
+    QS.api("GET", path, {token: token}).then(function (res) {
+      if (mine !== asked) return;
+      var box = QS.$("#procedure-choices");
+      box.textContent = "";
+      var results = res.ok && res.body ? res.body.results : [];
+      results.forEach(function (p) {
+        var chosen = ticket.procedure && ticket.procedure.code === p.code;
+        box.appendChild(QS.h("button", {class: "btn" + (chosen ? " selected" : ""), type: "button", "data-code": p.code,
+                                        onclick: function () {
+          closeProcedure();
+          if (!chosen) act("procedure", {procedure: p.code});
+        }}, [QS.h("span", {text: p.name}), QS.h("small", {class: "muted", text: p.field + " · " + p.code})]));
+      });
+      var empty = QS.$("#procedure-empty");
+      empty.hidden = !!results.length;
+      empty.textContent = res.ok && res.body ? res.body.message || "Cơ quan này chưa có thủ tục nào trong danh mục."
+        : QS.errorText(res);
+    });
+  }
+  QS.$("#procedure-search").addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(findProcedures, 150);
+  });
+  QS.$("#procedure-search").addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeProcedure();
+  });
+  QS.$("#procedure-cancel").addEventListener("click", closeProcedure);
+  QS.$("#procedure-clear").addEventListener("click", function () { closeProcedure(); act("procedure", {procedure: null}); });
+  QS.$("#procedure-btn").addEventListener("click", openProcedure);
+
   // ---------------------------------------------------------------- keyboard
-  var KEYS = {Enter: "call-next", n: "call-next", r: "recall", v: "no-show", h: "complete", c: "transfer", p: "pause"};
+  var KEYS = {Enter: "call-next", n: "call-next", r: "recall", v: "no-show", h: "complete", c: "transfer", p: "pause",
+              t: "procedure"};
   document.addEventListener("keydown", function (event) {
     if (event.repeat || event.ctrlKey || event.altKey || event.metaKey) return;
     var target = event.target;
     if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA")) return;
     if (QS.$("#pad").hidden) return;
-    if (event.key === "Escape") { closeTransfer(); return; }
-    if (!QS.$("#transfer-modal").hidden) return;
+    if (event.key === "Escape") { closeTransfer(); closeProcedure(); return; }
+    if (!QS.$("#transfer-modal").hidden || !QS.$("#procedure-modal").hidden) return;
     var action = KEYS[event.key.length === 1 ? event.key.toLowerCase() : event.key];
     if (!action) return;
     event.preventDefault();

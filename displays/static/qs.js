@@ -253,6 +253,12 @@
           if (c.ticket && frame.ticket && c.ticket.id === frame.ticket.id) c.ticket = frame.ticket;
         });
         break;
+      case "procedure":  // the officer corrected the procedure of the ticket being served
+        if (frame.counter !== undefined && frame.counter !== null) setCurrent(state, frame.counter, frame.ticket);
+        state.calls.forEach(function (c) {
+          if (c.ticket && frame.ticket && c.ticket.id === frame.ticket.id) c.ticket = frame.ticket;
+        });
+        break;
       case "counter":
         var found = false;
         state.counters = state.counters.map(function (counter) {

@@ -117,6 +117,7 @@
       table(QS.$("#r-agencies"), report.agencies, "Lĩnh vực", true);
       table(QS.$("#r-counters"), report.counters.filter(active), "Quầy", false);
       table(QS.$("#r-officers"), report.officers.filter(active), "Cán bộ", false);
+      table(QS.$("#r-procedures"), report.procedures || [], "Thủ tục", true);
       QS.$("#r-days-card").hidden = report.days < 2;
       if (report.days > 1) table(QS.$("#r-days"), report.daily, "Ngày", true);
       QS.$("#r-notes").textContent = "Thời gian chờ = từ lúc lấy số đến lúc được gọi; thời gian phục vụ = từ lúc gọi " +

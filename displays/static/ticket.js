@@ -21,6 +21,9 @@
     QS.$("#t-agency").textContent = ticket.agency_name || agency.name || ticket.agency;
     QS.$("#t-floor").textContent = QS.floorName(ticket.floor !== undefined ? ticket.floor : agency.floor);
     QS.$("#t-issued").textContent = QS.time(ticket.issued_at);
+    var procedure = QS.$("#t-procedure");
+    procedure.hidden = !ticket.procedure;
+    procedure.textContent = ticket.procedure ? "Thủ tục: " + ticket.procedure.name : "";
     document.title = "Số " + ticket.number + " — " + (QS.site.short_name || QS.site.name);
     var status = QS.$("#t-status");
     status.className = "citizen-status " + ticket.status;

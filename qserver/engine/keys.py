@@ -76,6 +76,11 @@ class SiteKeys:
         """Hash: device name → JSON of its last acknowledged event."""
         return f"{self.base}:acks"
 
+    @property
+    def printers(self) -> str:
+        """Hash: kiosk name → JSON of its thermal printer's last reported state (ok, or what is wrong)."""
+        return f"{self.base}:printers"
+
     def queue(self, agency: str) -> str:
         """Sorted set: the waiting tickets of one agency, by call order (priority first, then issue order)."""
         return f"{self.base}:queue:{agency}"

@@ -228,6 +228,16 @@ class SiteReader:
                 continue
         return acks
 
+    async def printers(self) -> dict[str, dict[str, Any]]:
+        """kiosk name → its printer's last report (:meth:`SiteEngine.record_printer`)."""
+        found = {}
+        for kiosk, blob in (await guarded(self.redis.hgetall(self.keys.printers))).items():
+            try:
+                found[kiosk.decode()] = json.loads(blob)
+            except ValueError:
+                continue
+        return found
+
     # -- the stream -------------------------------------------------------------------------------
     async def last_event_id(self) -> str:
         newest = await guarded(self.redis.xrevrange(self.keys.events, count=1))

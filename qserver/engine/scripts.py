@@ -113,6 +113,17 @@ local function score_of(t)
   return NORMAL + t.seq
 end
 
+-- A procedure belongs to one agency: a ticket moved to another one leaves its procedure behind
+-- (named in the event as from_procedure, for the audit trail).
+local function drop_procedure(t, payload)
+  if t.procedure then
+    payload.from_procedure = t.procedure
+    payload.from_procedure_name = t.procedure_name
+    t.procedure = nil
+    t.procedure_name = nil
+  end
+end
+
 local function counter_event(c)
   local payload = {counter = c}
   if c.current then payload.ticket = get_ticket(c.current) end
@@ -204,9 +215,11 @@ end
 
 ISSUE = r"""
 -- ARGV[8] agency, [9] Lua number format (string.format), [10] floor, [11] priority or '',
--- [12] keyed person hash or '', [13] ticket id prefix (yyyymmdd), [14] site slug
+-- [12] keyed person hash or '', [13] ticket id prefix (yyyymmdd), [14] site slug,
+-- [15] procedure code or '' (checked against the agency by the caller), [16] its name
 local agency, fmt, floor, priority = ARGV[8], ARGV[9], tonumber(ARGV[10]), ARGV[11]
 local person, idprefix, site = ARGV[12], ARGV[13], ARGV[14]
+local procedure, procedure_name = ARGV[15], ARGV[16]
 if not qkey[agency] then return fail('unknown_agency', {agency = agency}) end
 local person_field = person .. ':' .. agency
 if person ~= '' then
@@ -224,6 +237,10 @@ local number = string.format(fmt, n)
 local t = {id = idprefix .. '-' .. number, number = number, site = site, agency = agency, floor = floor,
            status = 'waiting', issued_at = now, seq = redis.call('INCR', K_SEQ), n = n, recalls = 0}
 if priority ~= '' then t.priority = priority end
+if procedure ~= '' then
+  t.procedure = procedure
+  t.procedure_name = procedure_name
+end
 if person ~= '' then
   t.person = true
   redis.call('HSET', K_PERSONS, person_field, t.id)
@@ -354,9 +371,12 @@ t.status = 'waiting'
 t.counter = nil
 t.called_at = nil
 t.transfers = (t.transfers or 0) + 1
+local payload = {from_agency = from, agency = target, counter = c.id}
+drop_procedure(t, payload)
 put_ticket(t)
 redis.call('ZADD', qkey[target], score_of(t), t.id)  -- keeps its place by issue order
-emit('transferred', {ticket = t, from_agency = from, agency = target, counter = c.id})
+payload.ticket = t
+emit('transferred', payload)
 emit_queue({target})
 return finish({status = 200, ticket = t})
 """
@@ -374,9 +394,12 @@ redis.call('ZREM', qkey[from], t.id)
 t.agency = target
 t.floor = tonumber(ARGV[10])
 t.transfers = (t.transfers or 0) + 1
+local payload = {from_agency = from, agency = target}
+drop_procedure(t, payload)
 put_ticket(t)
 redis.call('ZADD', qkey[target], score_of(t), t.id)
-emit('transferred', {ticket = t, from_agency = from, agency = target})
+payload.ticket = t
+emit('transferred', payload)
 emit_queue({from, target})
 return finish({status = 200, ticket = t})
 """
@@ -424,6 +447,34 @@ local payload = {counter = c, previous = previous}
 if c.current then payload.ticket = get_ticket(c.current) end
 emit('counter', payload)
 return finish({status = 200, counter = c})
+"""
+
+SET_PROCEDURE = r"""
+-- ARGV[8] counter id, [9] procedure code ('' clears it), [10] its name, [11] its agency (the caller
+-- looked them up in the catalogue): the officer corrects the procedure of the ticket being served.
+local c, t, refused = serving_counter(ARGV[8])
+if not c then return refused end
+local code, name, owner = ARGV[9], ARGV[10], ARGV[11]
+if code ~= '' and owner ~= t.agency then
+  return fail('procedure_agency_mismatch', {ticket = t.number, agency = t.agency, procedure = code, owner = owner})
+end
+local before, before_name = t.procedure or '', t.procedure_name or ''
+if before == code then return finish({status = 200, ticket = t, changed = false}) end
+if code == '' then
+  t.procedure = nil
+  t.procedure_name = nil
+else
+  t.procedure = code
+  t.procedure_name = name
+end
+put_ticket(t)
+local payload = {ticket = t, counter = c.id}
+if before ~= '' then
+  payload.from_procedure = before
+  payload.from_procedure_name = before_name
+end
+emit('procedure', payload)
+return finish({status = 200, ticket = t, changed = true})
 """
 
 RATE = r"""
@@ -511,6 +562,7 @@ _BODIES = {
     "move_ticket": MOVE_TICKET,
     "set_status": SET_STATUS,
     "reassign": REASSIGN,
+    "set_procedure": SET_PROCEDURE,
     "rate": RATE,
     "rollover": ROLLOVER,
     "seed_counters": SEED_COUNTERS,

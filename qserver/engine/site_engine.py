@@ -21,8 +21,9 @@ from redis.asyncio import Redis
 from config import Site
 
 from ..clock import Clock
-from ..exceptions import (CONFLICT_MESSAGES, Conflict, InvalidField, QServerError, unknown_agency, unknown_counter,
-                          unknown_ticket)
+from ..exceptions import (CONFLICT_MESSAGES, Conflict, InvalidField, QServerError, procedure_agency_mismatch,
+                          unknown_agency, unknown_counter, unknown_procedure, unknown_ticket)
+from ..procedures import Catalogue, Procedure, UnknownProcedure
 from . import hours
 from .cccd import age_on, parse_cccd, person_hash
 from .keys import DAY_TTL_S
@@ -77,9 +78,12 @@ class SiteEngine(SiteReader):
     """All transitions of one site (and, inherited, its reads). Create once per process; share freely."""
 
     def __init__(self, redis: Redis, site: Site, clock: Clock, *, secret: bytes,
-                 stream_maxlen: int = 200_000, always_open: bool = False, replication: Replication | None = None):
+                 stream_maxlen: int = 200_000, always_open: bool = False, replication: Replication | None = None,
+                 catalogue: Catalogue | None = None):
         super().__init__(redis, site, clock)
         self.secret = secret
+        #: The site's procedure catalogue (empty when it has none): what a ticket's procedure is checked against.
+        self.catalogue = catalogue if catalogue is not None else Catalogue(site.slug)
         self.stream_maxlen = stream_maxlen
         self.always_open = always_open
         #: how many replicas must have a write before it is answered (none by default)
@@ -134,7 +138,14 @@ class SiteEngine(SiteReader):
         fields = {key: answer.get(key, "") for key in ("counter", "ticket", "agency")}
         if code == "same_agency":
             fields["agency"] = self.site.agency_by_slug[answer["agency"]].name
+        if code == "procedure_agency_mismatch":
+            return procedure_agency_mismatch(self.procedure(answer["procedure"]), answer["agency"],
+                                             self._agency_name(answer["agency"]), ticket=answer.get("ticket"))
         return Conflict(template.format(**fields), code=code)
+
+    def _agency_name(self, slug: str) -> str:
+        agency = self.site.agency_by_slug.get(slug)
+        return agency.name if agency else slug
 
     async def rollover(self) -> dict[str, Any]:
         """Close the stored service day (expire or carry over its queues) and open today's."""
@@ -170,6 +181,15 @@ class SiteEngine(SiteReader):
         except KeyError:
             raise unknown_counter(counter_id, self.site.slug) from None
 
+    def procedure(self, code: Any) -> Procedure:
+        """The catalogue's procedure ``code``; NotFound (``unknown_procedure``) naming it."""
+        if not isinstance(code, str) or not code:
+            raise InvalidField("'procedure' phải là mã thủ tục (chuỗi). / 'procedure' must be a procedure code.")
+        try:
+            return self.catalogue.get(code)
+        except UnknownProcedure:
+            raise unknown_procedure(code, self.site.slug) from None
+
     def check_open(self) -> None:
         """Refuse (409 ``closed_hours``) outside receiving hours, saying when the center opens."""
         now = self.clock.now()
@@ -181,11 +201,18 @@ class SiteEngine(SiteReader):
                        code="closed_hours", opens_at=opening.isoformat(timespec="minutes") if opening else None)
 
     # -- transitions ------------------------------------------------------------------------------
-    async def issue(self, agency: str, *, priority: str | None = None, citizen_qr: str | None = None,
-                    actor: str = "", issuer: str = "", key: str | None = None) -> dict[str, Any]:
-        """Issue a ticket (201). ``key`` is idempotent per ``issuer`` (a kiosk). Raises Conflict outside
-        hours or when the person holds one already."""
-        target = self.agency(agency)
+    async def issue(self, agency: str | None = None, *, procedure: str | None = None, priority: str | None = None,
+                    citizen_qr: str | None = None, actor: str = "", issuer: str = "",
+                    key: str | None = None) -> dict[str, Any]:
+        """Issue a ticket (201) for ``agency``, or for the agency of ``procedure`` (a catalogue code) which
+        the ticket then carries; given both, they must agree (422 ``procedure_agency_mismatch``). ``key`` is
+        idempotent per ``issuer`` (a kiosk). Raises Conflict outside hours or when the person holds one already."""
+        chosen = self.procedure(procedure) if procedure is not None else None
+        if agency is None and chosen is None:
+            raise InvalidField("Thiếu 'agency' hoặc 'procedure'. / 'agency' or 'procedure' is required.")
+        target = self.agency(agency if agency is not None else chosen.agency)
+        if chosen is not None and chosen.agency != target.slug:
+            raise procedure_agency_mismatch(chosen, target.slug, target.name)
         if priority is not None and priority not in PRIORITIES:
             raise InvalidField(f"'priority' phải là một trong {', '.join(PRIORITIES)}. "
                                f"/ 'priority' must be one of {', '.join(PRIORITIES)} or null.")
@@ -201,7 +228,8 @@ class SiteEngine(SiteReader):
             if priority is None and age_on(card.birth_date, day) >= self.site.priority_age:
                 priority = "elderly"
         return await self._run("issue", target.slug, self._formats[target.slug], target.floor, priority or "",
-                               person, day.strftime("%Y%m%d"), self.site.slug, actor=actor,
+                               person, day.strftime("%Y%m%d"), self.site.slug,
+                               chosen.code if chosen else "", chosen.name if chosen else "", actor=actor,
                                idem=f"issue:{issuer}:{key}" if key else "")
 
     def _counter_idem(self, counter: str, key: str | None) -> str:
@@ -265,6 +293,16 @@ class SiteEngine(SiteReader):
         raise InvalidField(f"'action' phải là một trong {', '.join(COUNTER_ACTIONS)}. "
                            f"/ unknown action {action!r}")
 
+    async def set_procedure(self, counter: str, procedure: Any, *, actor: str = "",
+                            key: str | None = None) -> dict[str, Any]:
+        """The officer corrects the procedure of the ticket the counter serves (``None`` clears it). It must
+        be one of the ticket's agency's (422 ``procedure_agency_mismatch`` otherwise: transfer the ticket
+        instead). Appends a ``procedure`` event naming the one it replaced; the same one again changes nothing."""
+        idem = self._counter_idem(counter, key)
+        chosen = self.procedure(procedure) if procedure is not None else None
+        return await self._run("set_procedure", counter, chosen.code if chosen else "", chosen.name if chosen else "",
+                               chosen.agency if chosen else "", actor=actor, idem=idem)
+
     async def move_ticket(self, ticket_id: str, agency: str, *, actor: str = "") -> dict[str, Any]:
         target = self.agency(agency)
         return await self._run("move_ticket", ticket_id, target.slug, target.floor, actor=actor)
@@ -325,6 +363,13 @@ class SiteEngine(SiteReader):
         event_id = await guarded(self.redis.xadd(self.keys.events, {"e": event}, maxlen=self.stream_maxlen,
                                                  approximate=True))
         return event_id.decode()
+
+    async def record_printer(self, kiosk: str, report: dict[str, Any]) -> dict[str, Any]:
+        """Remember what a kiosk's thermal printer last said (``ok``, or ``code`` and ``detail`` of what is
+        wrong, ``paper_low``), and when: the console's device alerts read it (:meth:`printers`)."""
+        record = {**report, "kiosk": kiosk, "at": self.now_ms()}
+        await guarded(self.redis.hset(self.keys.printers, kiosk, json.dumps(record, ensure_ascii=False)))
+        return record
 
     async def record_ack(self, device: str, event_id: str) -> None:
         """Remember the last event a device (display, announcer) acknowledged, and when."""

@@ -12,7 +12,7 @@ from typing import Any
 from config import Site
 
 from ..labels import COUNTER_STATUS_WORDS, PRIORITY_NAMES, ROLE_NAMES, lower_first
-from ..present import iso
+from ..present import iso, present_procedure_ref
 
 __all__ = ["AUDIT_KINDS", "access_detail", "actor_label", "audit_trail", "filter_audit"]
 
@@ -22,6 +22,7 @@ AUDIT_KINDS = {
     "recall": "Gọi lại",
     "no_show": "Vắng mặt",
     "transfer": "Chuyển lĩnh vực",
+    "procedure": "Sửa thủ tục",
     "move": "Quản lý chuyển số",
     "reassign": "Đổi lĩnh vực của quầy",
     "status": "Đổi trạng thái quầy",
@@ -77,9 +78,16 @@ def _numbers(tickets: list[dict[str, Any]]) -> str:
     return shown + (f" và {len(tickets) - 8} số khác" if len(tickets) > 8 else "")
 
 
+def _dropped(event: dict[str, Any]) -> str:
+    """", thủ tục “…” không còn gắn với số" when a move left the ticket's procedure behind."""
+    name = event.get("from_procedure_name") or event.get("from_procedure")
+    return f"; bỏ thủ tục “{name}” của cơ quan cũ" if name else ""
+
+
 def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Every out-of-order call, skip, recall, no-show, transfer, reassignment, counter status change,
-    notice and manager-issued ticket of a day, in stream order, each with a Vietnamese explanation.
+    """Every out-of-order call, skip, recall, no-show, transfer, procedure correction, reassignment,
+    counter status change, notice and manager-issued ticket of a day, in stream order, each with a
+    Vietnamese explanation.
 
     The waiting queues are replayed from the events, so a call that passes over tickets issued before it
     is found and explained (priority, or an officer's choice). Tickets sent back after a no-show are
@@ -154,12 +162,19 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
             waiting[target][ticket["id"]] = ticket
             if counter is not None:
                 add(event_id, event, "transfer", f"Quầy {counter} chuyển số {ticket['number']} từ "
-                    f"{agency_name(source)} sang {agency_name(target)} (giữ thứ tự theo giờ lấy số)",
+                    f"{agency_name(source)} sang {agency_name(target)} (giữ thứ tự theo giờ lấy số{_dropped(event)})",
                     [source, target], ticket, from_agency=source)
             else:
                 add(event_id, event, "move", f"Chuyển số {ticket['number']} đang chờ từ {agency_name(source)} "
-                    f"sang {agency_name(target)} (giữ thứ tự theo giờ lấy số)", [source, target], ticket,
-                    from_agency=source)
+                    f"sang {agency_name(target)} (giữ thứ tự theo giờ lấy số{_dropped(event)})", [source, target],
+                    ticket, from_agency=source)
+        elif kind == "procedure" and ticket:
+            now = present_procedure_ref(ticket)
+            before = event.get("from_procedure_name") or event.get("from_procedure")
+            detail = (f"Quầy {counter} sửa thủ tục của số {ticket['number']}: "
+                      f"{'“' + before + '”' if before else 'chưa chọn'} → {'“' + now['name'] + '”' if now else 'bỏ thủ tục'}")
+            add(event_id, event, "procedure", detail, [ticket["agency"]], ticket,
+                procedure=now["code"] if now else None, from_procedure=event.get("from_procedure"))
         elif kind == "counter" and isinstance(counter, dict):
             now = list(counter.get("agencies") or [])
             if "previous" in event:

@@ -12,11 +12,11 @@ from typing import Any
 from config import Site
 
 from ..engine import SiteEngine
-from ..labels import COUNTER_STATE, COUNTER_STATUS_WORDS, RATING_LABELS, counter_name
-from ..present import iso, present_ticket
+from ..labels import COUNTER_STATE, COUNTER_STATUS_WORDS, PRINTER_PROBLEMS, PRINTER_VIA, RATING_LABELS, counter_name
+from ..present import iso, present_procedure_ref, present_ticket
 from .audit import access_detail, actor_label
 
-__all__ = ["console_state", "device_alerts", "describe", "ACK_GRACE_S"]
+__all__ = ["console_state", "device_alerts", "printer_alerts", "procedures_waiting", "describe", "ACK_GRACE_S"]
 
 #: A device that has not acknowledged a call this many seconds after it was made raises an alert.
 ACK_GRACE_S = 60
@@ -61,6 +61,45 @@ def device_alerts(site: Site, acks: dict[str, dict[str, Any]], calls: list[dict[
     return devices, alerts
 
 
+def printer_alerts(site: Site, printers: dict[str, dict[str, Any]],
+                   now_ms: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(devices, alerts) of the kiosks' thermal printers: an alert for each whose last report was a problem
+    (off, out of paper ...) or paper near its end; a report older than a day is forgotten."""
+    devices, alerts = [], []
+    for kiosk, report in sorted(printers.items()):
+        at = report.get("at") or 0
+        if now_ms - at > ACK_FORGET_S * 1000:
+            continue
+        name = f"printer:{kiosk}"
+        ok = bool(report.get("ok"))
+        devices.append({"device": name, "kind": "printer", "kiosk": kiosk, "printer": report.get("printer"),
+                        "last_report_at": iso(site, at), "ok": ok, "paper_low": bool(report.get("paper_low"))})
+        problem = None if ok else PRINTER_PROBLEMS.get(report.get("code") or "", PRINTER_PROBLEMS["printer_error"])
+        if problem is None and report.get("paper_low"):
+            problem = PRINTER_PROBLEMS["paper_low"] + ", cần thay cuộn giấy"
+        if problem is None:
+            continue
+        via = PRINTER_VIA.get(report.get("via") or "", "máy in")
+        ticket = f"; số {report['ticket']} chưa in được" if not ok and report.get("ticket") else ""
+        alerts.append({
+            "kind": "printer", "device": name, "kiosk": kiosk, "code": report.get("code") or "paper_low",
+            "since": iso(site, at), "detail": report.get("detail") or "",
+            "message": f"Máy lấy số “{kiosk}” ({via} “{report.get('printer') or '?'}”): {problem} "
+                       f"(lúc {iso(site, at)[11:16]}{ticket}).",
+        })
+    return devices, alerts
+
+
+def procedures_waiting(tickets: list[dict[str, Any]], top: int = 3) -> list[dict[str, Any]]:
+    """The procedures most waited for in one queue: ``[{"code", "name", "waiting"}]``, most first."""
+    counts: dict[str, dict[str, Any]] = {}
+    for ticket in tickets:
+        ref = present_procedure_ref(ticket)
+        if ref is not None:
+            counts.setdefault(ref["code"], {**ref, "waiting": 0})["waiting"] += 1
+    return sorted(counts.values(), key=lambda p: -p["waiting"])[:top]
+
+
 def describe(site: Site, event: dict[str, Any]) -> str | None:
     """One line of the console's activity feed, or None for events the feed skips."""
     kind, ticket, counter = event.get("type"), event.get("ticket"), event.get("counter")
@@ -68,7 +107,9 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
     if kind == "issued" and number:
         priority = " (ưu tiên)" if ticket.get("priority") else ""
         agency = site.agency_by_slug.get(ticket.get("agency") or "")
-        return f"Cấp số {number}{priority} — {agency.name if agency else ticket.get('agency')}"
+        ref = present_procedure_ref(ticket)
+        return (f"Cấp số {number}{priority} — {agency.name if agency else ticket.get('agency')}"
+                + (f" · {ref['name']}" if ref else ""))
     if kind == "called" and number:
         word = "Gọi lại" if event.get("recall") else ("Gọi ngoài thứ tự" if event.get("out_of_order") else "Gọi")
         return f"{word} số {number} tới quầy {counter}"
@@ -79,6 +120,9 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
     if kind == "transferred" and number:
         target = site.agency_by_slug.get(event.get("agency") or "")
         return f"Chuyển số {number} sang {target.name if target else event.get('agency')}"
+    if kind == "procedure" and number:
+        ref = present_procedure_ref(ticket)
+        return f"Quầy {counter} sửa thủ tục của số {number}: {ref['name'] if ref else 'bỏ thủ tục'}"
     if kind == "rated" and number:
         label = RATING_LABELS[site.rating_levels].get(ticket.get("rating"), "")
         return f"Số {number} đánh giá: {label}"
@@ -106,6 +150,7 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
     now_ms = engine.now_ms()
     queues = await engine.waiting_tickets()
     acks = await engine.acks()
+    printers = await engine.printers()
     recent_events = await engine.recent_events(FEED_EVENTS)
     today = await engine.tickets_issued(dt.date.fromisoformat(state["day"]))
     estimates = await asyncio.gather(*(engine.estimate_wait(a.slug, state["waiting"].get(a.slug, 0))
@@ -146,7 +191,8 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
             "counters_open": serving,
             "counters": [c["id"] for c in counters if agency.slug in c["agencies"]],
             "tickets": [{"id": t["id"], "number": t["number"], "issued_at": iso(site, t["issued_at"]),
-                         "priority": t.get("priority")} for t in tickets[:60]],
+                         "priority": t.get("priority"), "procedure": present_procedure_ref(t)} for t in tickets[:60]],
+            "procedures": procedures_waiting(tickets),
         })
         if longest is not None and site.wait_alert_s and longest > site.wait_alert_s:
             alerts.append({"kind": "wait", "agency": agency.slug, "since": iso(site, oldest + site.wait_alert_s * 1000),
@@ -154,6 +200,9 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
                                       f"(ngưỡng {site.wait_alert_s // 60} phút), {len(tickets)} người đang chờ."})
 
     devices, device_warnings = device_alerts(site, acks, state["calls"], now_ms)
+    printer_devices, printer_warnings = printer_alerts(site, printers, now_ms)
+    devices += printer_devices
+    device_warnings += printer_warnings
     for user, until in lockouts:
         alerts.append({"kind": "lockout", "user": user, "since": iso(site, now_ms), "until": iso(site, until * 1000),
                        "message": f"Tài khoản “{user}” tạm khóa vì đăng nhập sai nhiều lần, "

@@ -12,6 +12,9 @@ Definitions (docs/managers.md repeats them for supervisors):
 - "within target" = called tickets whose wait was at most ``site.target_wait_s``, over called tickets.
 - satisfaction share = ratings in the top two levels over ratings (Rất hài lòng + Hài lòng for 3 levels).
 - the officer of a ticket is the ``actor`` of the call that last called it (see :func:`annotate`).
+- a ticket counts for the procedure it carries at the end (the one chosen at the kiosk, or the officer's
+  correction; a transfer to another agency leaves it without one); tickets without a procedure share
+  one row, "Không chọn thủ tục", listed last.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from config import Site
 
-from ..labels import RATING_LABELS, counter_name
+from ..labels import NO_PROCEDURE, RATING_LABELS, counter_name
 
 __all__ = ["percentile", "summarize", "annotate", "officer_name", "compute", "report_csv", "format_table"]
 
@@ -147,6 +150,7 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
     agencies = {a.slug: _Row(a.slug, a.name, levels, True) for a in site.agencies}
     counters = {c.id: _Row(c.id, counter_name(c.id, c.name), levels, False) for c in site.counters}
     officers: dict[str, _Row] = {}
+    procedures: dict[str, _Row] = {}
     days = {start + dt.timedelta(days=i): _Row("", "", levels, True) for i in range((end - start).days + 1)}
     hourly = [0] * 24
 
@@ -167,6 +171,11 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
                 row.counts["issued"] += 1
                 row.counts["transferred"] += 1 if moved else 0
                 row.add(ticket)
+        code = ticket.get("procedure") or ""
+        if code not in procedures:
+            procedures[code] = _Row(code, (ticket.get("procedure_name") or code) if code else NO_PROCEDURE, levels, True)
+        procedures[code].counts["issued"] += 1
+        procedures[code].add(ticket)
         if first in agencies:
             agencies[first].counts["issued"] += 1
             agencies[first].counts["transferred"] += 1 if moved else 0
@@ -196,6 +205,8 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
         "agencies": [row.finish(target) for row in agencies.values()],
         "counters": [row.finish(target) for row in counters.values()],
         "officers": [row.finish(target) for row in sorted(officers.values(), key=lambda r: r.name)],
+        "procedures": [row.finish(target) for row in sorted(
+            procedures.values(), key=lambda r: (r.key == "", -r.counts["issued"], r.name))],
         "daily": [{**row.finish(target), "key": day.isoformat(), "name": f"{day:%d/%m/%Y}"}
                   for day, row in days.items()],
         "hourly": [{"hour": hour, "issued": n} for hour, n in enumerate(hourly)],
@@ -204,7 +215,7 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
 
 # -- CSV --------------------------------------------------------------------------------------------
 GROUP_NAMES = {"total": "Toàn trung tâm", "agencies": "Cơ quan", "counters": "Quầy", "officers": "Cán bộ",
-               "daily": "Ngày", "hourly": "Khung giờ"}
+               "procedures": "Thủ tục", "daily": "Ngày", "hourly": "Khung giờ"}
 
 
 def _percent(share: float | None, decimal: str) -> str:
@@ -243,8 +254,8 @@ def report_csv(report: dict[str, Any], *, delimiter: str = ",", decimal: str = "
         ])
 
     write("total", report["total"])
-    for group in ("agencies", "counters", "officers", "daily"):
-        for row in report[group]:
+    for group in ("agencies", "counters", "officers", "procedures", "daily"):
+        for row in report.get(group, ()):
             if group in ("counters", "officers") and not _has_activity(row):
                 continue
             write(group, row)
@@ -278,7 +289,8 @@ def format_table(report: dict[str, Any]) -> str:
              f"(đạt = được gọi trong {report['target_wait_s'] // 60} phút)"]
     for title, rows in (("Cơ quan", [report["total"], *report["agencies"]]),
                         ("Quầy", [r for r in report["counters"] if _has_activity(r)]),
-                        ("Cán bộ", [r for r in report["officers"] if _has_activity(r)])):
+                        ("Cán bộ", [r for r in report["officers"] if _has_activity(r)]),
+                        ("Thủ tục", report.get("procedures", []))):
         if not rows:
             continue
         width = max(len(title), *(len(r["name"]) for r in rows))

@@ -11,9 +11,11 @@ from .loader import (
 )
 from .model import Catalogue, FieldCount, Procedure
 from .search import SearchHit, SearchIndex, SearchResult
+from .sites import SiteCatalogue, catalogue_folders, catalogue_path, load_catalogues
 
 __all__ = [
     "BUILTIN_CATALOGUE_DIR", "COLUMNS", "Catalogue", "CatalogueError", "FieldCount", "Procedure",
-    "ProceduresError", "SearchHit", "SearchIndex", "SearchResult", "UnknownProcedure", "check_catalogue",
-    "find_catalogue", "fold", "load_catalogue", "load_site_catalogue", "parse_catalogue", "tokens",
+    "ProceduresError", "SearchHit", "SearchIndex", "SearchResult", "SiteCatalogue", "UnknownProcedure",
+    "catalogue_folders", "catalogue_path", "check_catalogue", "find_catalogue", "fold", "load_catalogue",
+    "load_catalogues", "load_site_catalogue", "parse_catalogue", "tokens",
 ]

@@ -22,8 +22,8 @@ from .http import bearer, engine_of, grant_of, json_response, optional_str, read
 
 __all__ = [
     "healthz", "metrics", "sites", "site_layout", "get_ticket", "get_state", "issue_ticket", "rate_ticket",
-    "move_ticket", "counter_action", "call_ticket", "counter_status", "reassign", "post_notice", "login", "whoami",
-    "exchange_token",
+    "move_ticket", "counter_action", "set_procedure", "call_ticket", "counter_status", "reassign", "post_notice",
+    "login", "whoami", "exchange_token",
 ]
 
 
@@ -89,13 +89,15 @@ async def issue_ticket(request: Request) -> Response:
     body = await read_body(request)
     if isinstance(body.get("agency"), str):
         engine.agency(body["agency"])  # an unknown slug in the body is a 404, before the 403
+    if isinstance(body.get("procedure"), str) and body["procedure"]:
+        engine.procedure(body["procedure"])  # an unknown procedure code too
     grant.require(engine.site.slug, "kiosk", "manager")
-    if "agency" not in body:
-        raise InvalidField("Thiếu 'agency'. / 'agency' is required.")
+    if body.get("agency") is None and body.get("procedure") is None:
+        raise InvalidField("Thiếu 'agency' hoặc 'procedure'. / 'agency' or 'procedure' is required.")
     issuer = hashlib.sha256((bearer(request) or "").encode()).hexdigest()[:16]  # the kiosk's token
     limits = request.app.state.limits
     await limits.check(limits.issue_per_kiosk, "issue", issuer, "Máy lấy số này đã cấp quá nhiều số trong thời gian ngắn.")
-    answer = await engine.issue(body["agency"], priority=body.get("priority"),
+    answer = await engine.issue(body.get("agency"), procedure=body.get("procedure"), priority=body.get("priority"),
                                 citizen_qr=optional_str(body, "citizen_qr"), actor=grant.actor(),
                                 issuer=issuer, key=body.get("key"))
     response = await _ticket_answer(engine, answer)
@@ -144,6 +146,16 @@ async def counter_action(request: Request, action: str) -> Response:
     response = await _ticket_answer(engine, answer)
     _observe(request, action, started)
     return response
+
+
+async def set_procedure(request: Request) -> Response:
+    """The officer corrects the procedure of the ticket being served (``{"procedure": code}``, null clears it)."""
+    engine, grant, counter, body = await _counter_request(request, "officer", "manager")
+    if "procedure" not in body:
+        raise InvalidField("Thiếu 'procedure' (mã thủ tục, hoặc null để bỏ). "
+                           "/ 'procedure' is required (a code, or null to clear it).")
+    answer = await engine.set_procedure(counter, body["procedure"], actor=grant.actor(), key=body.get("key"))
+    return await _ticket_answer(engine, answer)
 
 
 async def call_ticket(request: Request) -> Response:

@@ -28,6 +28,8 @@ from ..live.hub import Hub
 from ..managers.city import page_routes as city_pages
 from ..managers.web import page_routes as manager_pages
 from ..metrics import Metrics
+from ..printing.sites import load_printers
+from ..procedures import load_catalogues
 from ..ratelimits import Limits
 from ..settings import Settings
 from .guard import Guard
@@ -64,6 +66,10 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     sites = sites if sites is not None else config.load_sites(*settings.config)
+    # Each site's procedure catalogue (with its search index) and printers, read once per process: a
+    # broken file stops the start here, with every problem (`qserver check-config` lists them first).
+    catalogues = load_catalogues(sites)
+    printers = {slug: load_printers(site) for slug, site in sites.items()}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -75,7 +81,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         replication = Replication(client, settings.redis_wait_replicas, settings.redis_wait_timeout_ms,
                                   on_unconfirmed=metrics.unconfirmed)
         engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
-                                    always_open=settings.always_open, replication=replication)
+                                    always_open=settings.always_open, replication=replication,
+                                    catalogue=catalogues[slug].catalogue)
                    for slug, site in sites.items()}
         hub = Hub(client, sites, engines, settings, metrics)
         app.state.redis, app.state.engines, app.state.hub = client, engines, hub
@@ -100,4 +107,5 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
                                         ConnectionError: error_response})
     app.state.sites = sites
     app.state.settings = settings
+    app.state.catalogues, app.state.printers = catalogues, printers
     return app

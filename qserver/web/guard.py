@@ -7,7 +7,8 @@ client address, and the security headers on every answer.
   ``/healthz`` and ``/metrics`` (monitoring) do not. Websockets are bounded by the hub, not here.
 - Every answer says ``nosniff``, ``no-referrer`` (tokens in kiosk URLs must not leak to other sites)
   and may be framed by the same origin only; HTML pages also carry the Content-Security-Policy they keep
-  (scripts and styles from the server only, connections to the server's websockets).
+  (scripts and styles from the server only, connections to the server's websockets). The kiosk page
+  alone may also connect to its print agent on the kiosk PC (:func:`page_policy` with that origin).
 """
 
 from __future__ import annotations
@@ -18,16 +19,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..exceptions import QServerError, TooLarge
 from .http import json_response
 
-__all__ = ["Guard", "SECURITY_HEADERS", "PAGE_POLICY"]
+__all__ = ["Guard", "SECURITY_HEADERS", "PAGE_POLICY", "page_policy"]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "SAMEORIGIN",
 }
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-               "font-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; "
-               "form-action 'self'; object-src 'none'")
+
+
+def page_policy(*connect: str) -> str:
+    """The Content-Security-Policy of a page; ``connect`` adds origins it may fetch from (the kiosk's
+    print agent, ``http://127.0.0.1:8089``), nothing else."""
+    extra = "".join(f" {origin}" for origin in connect)
+    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            f"font-src 'self'; connect-src 'self' ws: wss:{extra}; frame-ancestors 'self'; base-uri 'none'; "
+            "form-action 'self'; object-src 'none'")
+
+
+PAGE_POLICY = page_policy()
 UNLIMITED_PATHS = ("/healthz", "/metrics")
 
 

@@ -3,12 +3,13 @@ the route table (:mod:`.routes`) and the engine's own lists of priorities, outco
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
 from ..engine import COUNTER_STATUSES, OUTCOMES, PRIORITIES, TICKET_STATUSES
 
-__all__ = ["document", "SCHEMAS"]
+__all__ = ["document", "openapi_path", "SCHEMAS", "QUERY_PARAMETERS"]
 
 _S = {"type": "string"}
 _I = {"type": "integer"}
@@ -28,7 +29,42 @@ SCHEMAS: dict[str, Any] = {
         "status": {"type": "string", "enum": list(TICKET_STATUSES)},
         "issued_at": _TS, "called_at": _TS, "done_at": _TS, "counter": {"type": ["string", "null"]},
         "outcome": {"type": ["string", "null"]}, "ahead": {"type": ["integer", "null"]},
-        "eta_s": {"type": ["integer", "null"]}, "track_url": _S, "recalls": _I}},
+        "eta_s": {"type": ["integer", "null"]}, "track_url": _S, "recalls": _I,
+        "procedure": {"oneOf": [{"$ref": "#/components/schemas/ProcedureRef"}, {"type": "null"}]}}},
+    "ProcedureRef": {"type": "object", "required": ["code", "name"], "properties": {"code": _S, "name": _S}},
+    "Procedure": {"type": "object", "required": ["code", "name", "agency", "field", "documents"], "properties": {
+        "code": _S, "name": _S, "agency": _S, "agency_name": _S, "field": _S,
+        "documents": {"type": "array", "items": _S}, "processing_time": _S, "fee": _S, "online": {"type": "boolean"},
+        "keywords": {"type": "array", "items": _S}, "note": _S, "floor": {"type": ["integer", "null"]},
+        "floor_name": {"type": ["string", "null"]}, "counters": {"type": "array", "items": _S},
+        "score": {"type": "number", "description": "0..1, search answers only"}}},
+    "ProcedureList": {"type": "object", "required": ["site", "total", "message", "results"], "properties": {
+        "site": _S, "query": {"type": ["string", "null"]}, "field": {"type": ["string", "null"]},
+        "agency": {"type": ["string", "null"]}, "total": _I,
+        "message": {"type": "string", "description": "the Vietnamese line for an empty answer, else empty"},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Procedure"}}}},
+    "ProcedureFields": {"type": "object", "required": ["site", "fields"], "properties": {
+        "site": _S, "agency": {"type": ["string", "null"]}, "total": _I,
+        "fields": {"type": "array", "items": {"type": "object", "properties": {
+            "name": _S, "count": _I, "agencies": {"type": "array", "items": _S}}}}}},
+    "ProcedureRequest": {"type": "object", "required": ["procedure"], "properties": {
+        "procedure": {"type": ["string", "null"]}, "key": _KEY}},
+    "TicketSlip": {"type": "object", "required": ["number", "agency", "floor", "counters", "ahead", "qr_url",
+                                                  "issued_at"], "properties": {
+        "number": _S, "agency": _S, "floor": _S, "counters": {"type": "array", "items": _S}, "ahead": _I,
+        "qr_url": _S, "issued_at": _TS, "site_name": _S, "procedure": _S,
+        "documents": {"type": "array", "items": _S}, "priority": _S}},
+    "PrintRequest": {"type": "object", "required": ["printer"], "properties": {
+        "printer": {"type": "string", "description": "a name of the site's printers/<slug>.toml"},
+        "documents": {"type": "boolean"}}},
+    "PrintResult": {"type": "object", "properties": {
+        "ok": {"type": "boolean"}, "printer": _S, "paper_low": {"type": "boolean"}, "bytes": _I}},
+    "PrinterStatusRequest": {"type": "object", "required": ["ok"], "properties": {
+        "ok": {"type": "boolean"}, "printer": {"type": "string", "maxLength": 64},
+        "code": {"type": "string", "enum": ["paper_out", "printer_offline", "cover_open", "printer_error",
+                                            "bad_ticket", "paper_low"]},
+        "detail": {"type": "string", "maxLength": 300}, "paper_low": {"type": "boolean"},
+        "ticket": {"type": "string", "maxLength": 16, "description": "the number it was printing"}}},
     "Counter": {"type": "object", "required": ["id", "floor", "status", "agencies"], "properties": {
         "id": _S, "floor": _I, "name": _S, "status": {"type": "string", "enum": list(COUNTER_STATUSES)},
         "reason": {"type": ["string", "null"]}, "agencies": {"type": "array", "items": _S},
@@ -42,8 +78,9 @@ SCHEMAS: dict[str, Any] = {
         "counters": {"type": "array", "items": {"type": "object"}},
         "hours": {"type": "object", "additionalProperties": {"type": "array", "items": _S}},
         "holidays": {"type": "array", "items": _S}, "announce": {"type": "object"}, "rating_levels": _I}},
-    "IssueRequest": {"type": "object", "required": ["agency"], "properties": {
-        "agency": _S, "priority": _PRIORITY, "citizen_qr": _S, "key": _KEY}},
+    "IssueRequest": {"type": "object", "description": "agency, procedure, or both (then they must agree)",
+                     "properties": {"agency": _S, "procedure": {"type": "string", "description": "a catalogue code"},
+                                    "priority": _PRIORITY, "citizen_qr": _S, "key": _KEY}},
     "KeyRequest": {"type": "object", "properties": {"key": _KEY}},
     "CompleteRequest": {"type": "object", "properties": {
         "outcome": {"type": "string", "enum": list(OUTCOMES[1:])},
@@ -103,7 +140,21 @@ SCHEMAS: dict[str, Any] = {
 
 #: Errors every endpoint may answer (401 and 403 too unless it is public).
 COMMON_ERRORS = (400, 404, 413, 422, 429, 503)
-PATH_PARAMETERS = ("site", "counter", "ticket", "number")
+PATH_PARAMETERS = ("site", "counter", "ticket", "number", "code")
+QUERY_PARAMETERS = {
+    "q": {"type": "string", "maxLength": 200, "description": "what the citizen types; diacritics, case, word "
+                                                             "order and a typo or two do not matter"},
+    "field": {"type": "string", "description": "a field (lĩnh vực), compared without diacritics"},
+    "agency": {"type": "string", "description": "an agency slug"},
+    "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20},
+    "documents": {"type": "boolean", "default": True, "description": "list the documents to bring"},
+}
+_CONVERTER = re.compile(r"\{(\w+):\w+\}")
+
+
+def openapi_path(path: str) -> str:
+    """A route's path as OpenAPI writes it: ``{code:path}`` → ``{code}``."""
+    return _CONVERTER.sub(r"{\1}", path)
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -127,7 +178,9 @@ def _operation(endpoint) -> dict[str, Any]:
     if not endpoint.public:
         op["security"] = [{"bearer": []}]
     params = [{"name": name, "in": "path", "required": True, "schema": _S}
-              for name in PATH_PARAMETERS if "{" + name + "}" in endpoint.path]
+              for name in PATH_PARAMETERS if "{" + name + "}" in openapi_path(endpoint.path)]
+    params += [{"name": name, "in": "query", "required": False, "schema": QUERY_PARAMETERS[name]}
+               for name in endpoint.query]
     if params:
         op["parameters"] = params
     return op
@@ -138,7 +191,7 @@ def document(endpoints: tuple) -> dict[str, Any]:
     """The document of a route table (:data:`qserver.web.routes.ENDPOINTS`)."""
     paths: dict[str, Any] = {}
     for endpoint in endpoints:
-        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint)
+        paths.setdefault(openapi_path(endpoint.path), {})[endpoint.method.lower()] = _operation(endpoint)
     return {
         "openapi": "3.1.0",
         "info": {"title": "qserver", "version": "1",

@@ -20,8 +20,11 @@ from starlette.templating import Jinja2Templates
 from config import Site
 from displays import STATIC_DIR, TEMPLATES_DIR
 
+from urllib.parse import urlsplit
+
 from .. import labels
 from ..present import present_layout
+from .guard import page_policy
 
 __all__ = ["routes", "render", "not_found", "unknown_site", "unknown_counter", "PAGE_HEADERS"]
 
@@ -77,11 +80,12 @@ def boot(request: Request, site: Site, page: str, **extra: Any) -> dict[str, Any
             "wire": "msgpack" if request.query_params.get("wire") == "msgpack" else "json", **extra}
 
 
-def render(request: Request, template: str, site: Site, page: str, **extra: Any) -> Response:
+def render(request: Request, template: str, site: Site, page: str, *, headers: dict[str, str] | None = None,
+           **extra: Any) -> Response:
     data = boot(request, site, page, **extra)
     return templates.TemplateResponse(request, template, {**extra, "site": site, "page": page,
                                                           "wire": data["wire"], "boot": data},
-                                      headers=PAGE_HEADERS)
+                                      headers={**PAGE_HEADERS, **(headers or {})})
 
 
 def _site(request: Request) -> Site | None:
@@ -122,12 +126,24 @@ async def counter_display(request: Request) -> Response:
     return _counter_page(request, "counter.html", "counter", device=device)
 
 
+def origin_of(url: str) -> str:
+    """``http://127.0.0.1:8089/print`` → ``http://127.0.0.1:8089``; ValueError for anything but http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"print agent URL {url!r} is not http(s)://host:port")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 async def kiosk(request: Request) -> Response:
-    """``/k/{site}``: take a ticket by touch, print it at 80 mm."""
+    """``/k/{site}``: take a ticket by touch (by agency, or by finding the procedure), print it at 80 mm
+    (the browser's print, the server's network printer, or the print agent on the kiosk PC)."""
     site = _site(request)
     if site is None:
         return unknown_site(request)
-    return render(request, "kiosk.html", site, "kiosk")
+    agent = origin_of(request.app.state.settings.print_agent_url)
+    catalogue = request.app.state.catalogues.get(site.slug)
+    return render(request, "kiosk.html", site, "kiosk", procedures=len(catalogue) if catalogue else 0,
+                  print_agent_url=agent, headers={"Content-Security-Policy": page_policy(agent)})
 
 
 async def officer_pad(request: Request) -> Response:

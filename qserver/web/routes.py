@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..managers import city
 from ..managers import staffing_web as staffing
 from ..managers import web as managers
-from . import api, openapi
+from . import api, openapi, printing, procedures
 
 __all__ = ["Endpoint", "ENDPOINTS", "api_routes"]
 
@@ -34,6 +34,7 @@ class Endpoint:
     answer: str | None = None        # answer schema: a component name, or a JSON type ("object", "array")
     public: bool = False             # no token needed
     errors: tuple[int, ...] = ()     # besides 400, 404, 413, 422, 429, 503 (and 401, 403 unless public)
+    query: tuple[str, ...] = ()      # query parameters (names in openapi.QUERY_PARAMETERS)
 
 
 async def openapi_json(request: Request) -> Response:
@@ -78,14 +79,32 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", SITE, api.site_layout, "A site's layout", answer="Layout", public=True),
     Endpoint("GET", SITE + "/state", api.get_state, "Counters, waiting per agency, recent calls", answer="State",
              public=True),
-    Endpoint("POST", SITE + "/tickets", api.issue_ticket, "Issue a ticket", body="IssueRequest", status=201,
-             answer="Ticket", errors=(409,)),
+    Endpoint("GET", SITE + "/procedures", procedures.list_procedures,
+             "Search the procedure catalogue (q), or list a field's or agency's procedures", answer="ProcedureList",
+             public=True, query=("q", "field", "agency", "limit")),
+    Endpoint("GET", SITE + "/procedure-fields", procedures.procedure_fields,
+             "The fields (lĩnh vực) of the catalogue with their procedure counts", answer="ProcedureFields",
+             public=True, query=("agency",)),
+    Endpoint("GET", SITE + "/procedures/{code:path}", procedures.get_procedure, "One procedure by its code",
+             answer="Procedure", public=True),
+    Endpoint("POST", SITE + "/tickets", api.issue_ticket,
+             "Issue a ticket for an agency, or for a procedure (its agency, and the ticket carries it)",
+             body="IssueRequest", status=201, answer="Ticket", errors=(409,)),
     Endpoint("GET", SITE + "/tickets/{ticket}", api.get_ticket, "A ticket with people ahead and wait estimate",
              answer="Ticket", public=True),
     Endpoint("POST", SITE + "/tickets/{ticket}/rating", api.rate_ticket, "Rate a finished ticket",
              body="RatingRequest", answer="Ticket", errors=(409,)),
     Endpoint("POST", SITE + "/tickets/{ticket}/move", api.move_ticket, "Move a waiting ticket to another agency",
              body="AgencyRequest", answer="Ticket", errors=(409,)),
+    Endpoint("GET", SITE + "/tickets/{ticket}/slip", printing.ticket_slip,
+             "The paper ticket as data, for qserver-print-agent on the kiosk PC", answer="TicketSlip",
+             query=("documents",)),
+    Endpoint("POST", SITE + "/tickets/{ticket}/print", printing.print_ticket,
+             "Print the ticket on one of the site's network thermal printers (503 with the printer's problem)",
+             body="PrintRequest", answer="PrintResult"),
+    Endpoint("POST", SITE + "/printer-status", printing.printer_status,
+             "A kiosk reports what its USB printer said (shown on the console when not ok)",
+             body="PrinterStatusRequest", answer="object"),
     Endpoint("POST", SITE + "/tickets/by-number/{number}/rating", managers.rate_by_number,
              "Rate today's ticket by its number", body="RatingRequest", answer="Ticket", errors=(409,)),
     *(Endpoint("POST", f"{COUNTER}/{action}", _bind(api.counter_action, action), summary, body=body,
@@ -93,6 +112,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
       for action, summary, body in BUTTONS),
     Endpoint("POST", COUNTER + "/call/{ticket}", api.call_ticket, "Call one waiting ticket out of order",
              body="KeyRequest", answer="Ticket", errors=(409,)),
+    Endpoint("POST", COUNTER + "/procedure", api.set_procedure,
+             "Correct the procedure of the ticket being served (null clears it)", body="ProcedureRequest",
+             answer="Ticket", errors=(409,)),
     *(Endpoint("POST", f"{COUNTER}/{action}", _bind(api.counter_status, action), summary, body="ReasonRequest",
                answer="Counter", errors=(409,))
       for action, summary in STATUS_CHANGES),

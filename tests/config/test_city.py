@@ -62,15 +62,17 @@ def test_the_shipped_communes_are_what_the_generator_makes(tmp_path):
 
 
 def test_check_config_on_the_city_folder_is_all_ok():
-    """One ok line per file (the template first, with its users) and a summary; exit 0."""
+    """One ok line per file (the template first, with its users; the center's procedure catalogue after it)
+    and a summary; exit 0."""
     result = qserver("check-config", "config/cities/cantho")
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout
     assert lines[0] == "config/cities/cantho/_templates/commune.toml: ok — template 'commune', used by 103 sites"
-    assert len(lines) == 1 + 104 + 1 and all(": ok — " in line for line in lines[:-1])
+    assert len(lines) == 1 + 104 + 1 + 1 and all(": ok — " in line for line in lines[:-1])
+    assert "config/procedures/cantho.csv: ok — catalogue of site 'cantho', 163 procedures for 16 agencies" in result.stdout
     assert "config/cities/cantho/can-tho-cu/phuong-ninh-kieu.toml: ok — site 'phuong-ninh-kieu', 1 floor, " \
            "6 agencies, " in result.stdout
-    assert lines[-1] == "checked 104 site files and 1 template: all ok"
+    assert lines[-1] == "checked 104 site files, 1 catalogue file and 1 template: all ok"
 
 
 def test_check_config_lists_every_problem_with_file_and_line(tmp_path):

@@ -83,6 +83,16 @@ def test_screenshots_of_every_page(server, pages, tmp_path):
     kiosk_page.set_viewport_size({"width": 302, "height": 560})  # 80 mm at 96 dpi
     shot(kiosk_page, "kiosk-5-printed-80mm", full_page=True)
 
+    finder = pages.open(f"/k/cantho?token={kiosk}", has_touch=True)
+    finder.tap("#find-procedure")
+    for key in "ly lich tu phap":
+        finder.tap(f"#osk [data-key='{'space' if key == ' ' else key}']")
+    expect(finder.locator("#proc-results .proc-result").first).to_have_attribute("data-code", "CT.TP.001")
+    shot(finder, "kiosk-6-search")
+    finder.locator("#proc-results .proc-result").first.tap()
+    expect(finder.locator("body")).to_have_attribute("data-step", "procedure")
+    shot(finder, "kiosk-7-procedure")
+
     officer = pages.open(f"/o/cantho/counter/30?token={server.token('officer', counters=['30'])}")
     expect(officer.locator("#cur-number")).not_to_have_text("Chưa có số")
     shot(officer, "officer-pad")

@@ -191,6 +191,9 @@ def test_every_answer_carries_the_security_headers(served):
             if response.headers["content-type"].startswith("text/html"):
                 policy = response.headers["content-security-policy"]
                 assert "script-src 'self'" in policy and "frame-ancestors 'self'" in policy, path
+                # only the kiosk may reach the print agent on its own PC
+                agent_allowed = "connect-src 'self' ws: wss: http://127.0.0.1:8089;" in policy
+                assert agent_allowed == (path == "/k/cantho"), path
 
 
 def test_revocation_reaches_every_process_within_a_second(redis_server, flushed, tmp_path):
