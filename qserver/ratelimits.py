@@ -42,9 +42,12 @@ def _item(text: str) -> RateLimitItem | None:
 def _storage(redis: Redis | RedisCluster) -> Storage:
     """A limits storage on the process's own client: the same pool, no connections of its own."""
     if isinstance(redis, RedisCluster):
-        nodes = ",".join(f"{node.host}:{node.port}" for node in redis.get_nodes())
+        # the nodes the cluster client was given (it discovers the rest itself on first use)
+        nodes = ",".join(f"{node.host}:{node.port}" for node in redis.nodes_manager.startup_nodes.values())
+        password = (getattr(redis, "connection_kwargs", None) or {}).get("password")
         return RedisClusterStorage(f"async+redis+cluster://{nodes}", implementation="redispy", key_prefix=PREFIX,
-                                   wrap_exceptions=True, max_connections=8)
+                                   wrap_exceptions=True, max_connections=8,
+                                   **({"password": password} if password else {}))
     return RedisStorage("async+redis://", implementation="redispy", key_prefix=PREFIX, wrap_exceptions=True,
                         connection_pool=redis.connection_pool)
 
