@@ -21,6 +21,12 @@ How the fan-out stays cheap (see docs/fanout-notes.md for the measurements):
 - Snapshots are shared: one per (site, floor), reused by every client that registers before the next
   event is fanned out (and within ``SNAPSHOT_MAX_AGE_S``), so a thousand displays reconnecting after a
   restart cost Redis a few state reads, not a thousand, and the server one encoded copy.
+
+What keeps a client from missing an event (the chaos test, tests/qserver/test_chaos.py, checks it):
+
+- The reader's start position is taken before any client's first frames are read (:meth:`Hub.first_frames`
+  starts the reader when it has not started yet), so every event after a client's first frames is read
+  and published to it, even when the server started while Redis was away.
 """
 
 from __future__ import annotations
@@ -67,6 +73,8 @@ class Hub:
         self.published_up_to: dict[str, tuple[int, int]] = {}
         self._snapshots: dict[tuple[str, int | None], Snapshot] = {}
         self._making: dict[tuple[str, int | None], asyncio.Future] = {}
+        self._reader_started = False
+        self._reader_starting = asyncio.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -134,6 +142,7 @@ class Hub:
         Call after :meth:`register`, so nothing published meanwhile is lost; the client's
         ``sent_up_to`` makes the hub skip live events these frames already cover.
         """
+        await self._start_reader()
         if since:
             replay = await self._replay(client, since)
             if replay is not None:
@@ -141,6 +150,17 @@ class Hub:
         snapshot = await self._snapshot(client)
         client.sent_up_to = snapshot.event_id
         return [snapshot]
+
+    async def _start_reader(self) -> None:
+        """Fix where the reader starts, once, before any first frames are read: the events between a
+        client's first frames and the reader's start would otherwise never reach that client (a server
+        started while Redis was away: its reader retries with a growing delay, clients come first)."""
+        if self._reader_started:
+            return
+        async with self._reader_starting:
+            if not self._reader_started:
+                await self.reader.start()
+                self._reader_started = True
 
     async def _snapshot(self, client: Client) -> Encoded:
         """A snapshot that covers every event fanned out before the client registered (so the live
@@ -229,6 +249,7 @@ class Hub:
         delay = 0.2
         while True:
             try:
+                await self._start_reader()
                 batches = await self.reader.read(block_ms=2000, count=500)
                 delay = 0.2
                 for slug, entries in batches:
