@@ -27,6 +27,9 @@ What keeps a client from missing an event (the chaos test, tests/qserver/test_ch
 - The reader's start position is taken before any client's first frames are read (:meth:`Hub.first_frames`
   starts the reader when it has not started yet), so every event after a client's first frames is read
   and published to it, even when the server started while Redis was away.
+- Heartbeats carry ``up_to``: the last event id fanned out for the site. Every client was offered, in
+  order and before the heartbeat, every event of its topics up to it, so a quiet display (its topics see
+  no event for an hour) resumes with a fresh ``since`` and gets a short replay instead of a snapshot.
 """
 
 from __future__ import annotations
@@ -199,6 +202,9 @@ class Hub:
             return None
         entries = await self.engines[client.site].events_after(since, self.settings.replay_max_events)
         if entries is None:
+            logger.info("a client of %s (%s) resumed since %s: its events are not all kept (trimmed, over %d, "
+                        "or another Redis); it gets a snapshot", client.site,
+                        client.device or ",".join(sorted(client.topics)), since, self.settings.replay_max_events)
             return None
         site = self.sites[client.site]
         frames = []
@@ -277,10 +283,24 @@ class Hub:
     async def _heartbeat_forever(self) -> None:
         while True:
             await asyncio.sleep(self.settings.heartbeat_s)
-            beat = Encoded({"type": "heartbeat", "event_id": None, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-            for clients in list(self.clients.values()):
-                for client in list(clients):
-                    client.offer(beat)
+            self.heartbeat()
+
+    def heartbeat(self) -> None:
+        """Offer every client a heartbeat with ``up_to``, the last event id fanned out for its site.
+
+        Offered like an event, after every event published before it, so a client that reads it was
+        offered every event of its topics up to that id: it may resume with ``since=up_to``. (First
+        frames may cover more: a client keeps the later of its last event id and ``up_to``.)
+        """
+        at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        for slug, clients in list(self.clients.items()):
+            beat = {"type": "heartbeat", "event_id": None, "at": at}
+            published = self.published_up_to.get(slug)
+            if published is not None:
+                beat["up_to"] = "%d-%d" % published
+            encoded = Encoded(beat)
+            for client in list(clients):
+                client.offer(encoded)
 
 
 def choose_subprotocol(offered: list[str]) -> str | None:
