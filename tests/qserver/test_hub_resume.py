@@ -188,3 +188,17 @@ async def test_the_link_resumes_from_the_heartbeats(live, api):
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
 
+
+async def test_a_malformed_event_is_skipped_in_a_replay_as_it_is_live(live, api):
+    """An event that cannot be presented is skipped by a replay as by the live fan-out: the resume gets
+    the events around it instead of a close (1011) it would get again on every retry."""
+    redis = live.app.state.redis
+    async with connect(url(live, "floor:0")) as ws:
+        since = (await recv(ws))["event_id"]
+    first = await api.issue(NOI_VU)
+    await redis.xadd(EVENTS, {"e": b"{not json"})
+    second = await api.issue(NOI_VU)
+    async with connect(url(live, "floor:0", since=since)) as ws:
+        frames = [await recv(ws) for _ in range(4)]
+    assert [f["type"] for f in frames] == ["issued", "queue", "issued", "queue"]
+    assert [frames[0]["ticket"]["id"], frames[2]["ticket"]["id"]] == [first["id"], second["id"]]
