@@ -1,6 +1,7 @@
 """Resuming without loss: the hub's reader starts before any client's first frames, heartbeats carry
-``up_to`` (the last event id fanned out for the site) so a quiet display's ``since`` stays fresh, and
-every heartbeat comes after every event of the client's topics up to its ``up_to``, on both write paths."""
+``up_to`` (the last event id fanned out for the site) so a quiet display's ``since`` stays fresh, every
+heartbeat comes after every event of the client's topics up to its ``up_to`` (both write paths), and a
+replay skips a malformed event as the live fan-out does."""
 
 from __future__ import annotations
 
