@@ -4,7 +4,8 @@
  *   QS.api(method, path, opts)   fetch → {ok, status, body}; never throws (status 0 = network down)
  *   QS.errorText(res)            a Vietnamese sentence for a refused request
  *   QS.live(opts)                the /ws link: reconnects forever with jittered backoff, resumes with
- *                                `since`, treats 45 s of silence as dead, shows the offline banner;
+ *                                `since` (kept fresh by the heartbeats' up_to), treats 45 s of silence
+ *                                as dead, shows the offline banner;
  *                                JSON frames (qs.v1.json), or msgpack with ?wire=msgpack
  *   QS.applyFrame(state, frame)  the state object after one server frame (pure, no DOM)
  *
@@ -329,6 +330,27 @@
     return Math.round(delay * (0.7 + 0.3 * Math.random()));
   };
 
+  /** An event id ("1732450000000-3") as [ms, seq] for comparing; null when it is not one. */
+  function streamId(text) {
+    var match = /^(\d+)-(\d+)$/.exec(text || "");
+    return match ? [Number(match[1]), Number(match[2])] : null;
+  }
+  /**
+   * Where the link resumes (`since`) once it has handled a frame (qserver.protocol.next_since): an
+   * event's or snapshot's event_id; a heartbeat's up_to (the last event the server fanned out for the
+   * site, every event of our topics up to it came before) when it is later; else unchanged.
+   */
+  QS.nextSince = function (since, frame) {
+    if (frame.type === "heartbeat") {
+      var upTo = streamId(frame.up_to), current = streamId(since);
+      if (!upTo) return since;
+      if (!current || upTo[0] > current[0] || (upTo[0] === current[0] && upTo[1] > current[1])) return frame.up_to;
+      return since;
+    }
+    if (frame.event_id && typeof frame.event_id === "string" && frame.type !== "result") return frame.event_id;
+    return since;
+  };
+
   /**
    * Keep one websocket to /ws open forever.
    *   opts.topics   ["floor:1", ...]       opts.device  name sent as ?device= (acks are per device)
@@ -402,7 +424,7 @@
         var frame;
         try { frame = decodeFrame(event.data); } catch (e) { return; }
         if (!frame || typeof frame.type !== "string") return;
-        if (frame.event_id && frame.type !== "result") lastEventId = frame.event_id;
+        lastEventId = QS.nextSince(lastEventId, frame);
         if (frame.type === "heartbeat") return;
         if (frame.type === "snapshot") QS.stats.snapshots += 1; else QS.stats.events += 1;
         try { opts.onFrame(frame); } catch (e) { if (global.console) console.error(e); }

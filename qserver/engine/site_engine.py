@@ -5,9 +5,9 @@ then runs the script, which decides atomically against the live state and append
 answers become :mod:`qserver.exceptions` errors; nothing is written on a refusal. Answers are raw data
 (stored JSON, times in ms): the presenter shapes them for the outside.
 
-Idempotency: a transition given a ``key`` answers a second call with the same key (per counter, or per
-issuer for tickets) within a day with the first answer, and does nothing again; the scopes are built
-here and nowhere else.
+Idempotency: a transition given a ``key`` answers a second call with the same key (per counter and
+button, or per issuer for tickets) within a day with the first answer, and does nothing again; the
+scopes are built here and nowhere else.
 """
 
 from __future__ import annotations
@@ -73,6 +73,16 @@ def _check_dossier(dossier: Any) -> None:
 #: again when next needed (a day rolled over again, counters seeded again).
 UNWAITED = frozenset({"rollover", "seed_counters"})
 
+
+def whole_number(value: Any) -> int | None:
+    """An integer of a JSON body as an int: ``3`` and ``3.0`` (JSON Schema's integers both), not ``True``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 class SiteEngine(SiteReader):
     """All transitions of one site (and, inherited, its reads). Create once per process; share freely."""
@@ -232,32 +242,34 @@ class SiteEngine(SiteReader):
                                chosen.code if chosen else "", chosen.name if chosen else "", actor=actor,
                                idem=f"issue:{issuer}:{key}" if key else "")
 
-    def _counter_idem(self, counter: str, key: str | None) -> str:
-        """Validate the counter and the key; the idempotency field of a counter's button."""
+    def _counter_idem(self, counter: str, action: str, key: str | None) -> str:
+        """Validate the counter and the key; the idempotency field of a counter's button. The action is
+        part of it: a key reused for another button acts (a retry repeats its own button's request)."""
         self.counter(counter)
         key = check_key(key)
-        return f"{counter}:{key}" if key else ""
+        return f"{counter}:{action}:{key}" if key else ""
 
     async def call_next(self, counter: str, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
         """Call the next ticket (200) or answer 204 when nobody waits for the counter's agencies."""
-        return await self._run("call_next", counter, actor=actor, idem=self._counter_idem(counter, key))
+        return await self._run("call_next", counter, actor=actor, idem=self._counter_idem(counter, "call-next", key))
 
     async def call_ticket(self, counter: str, ticket_id: str, *, actor: str = "",
                           key: str | None = None) -> dict[str, Any]:
         """Call one waiting ticket out of order (the event is marked ``out_of_order``)."""
-        return await self._run("call_ticket", counter, ticket_id, actor=actor, idem=self._counter_idem(counter, key))
+        return await self._run("call_ticket", counter, ticket_id, actor=actor,
+                               idem=self._counter_idem(counter, f"call:{ticket_id}", key))
 
     async def recall(self, counter: str, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
-        return await self._run("recall", counter, actor=actor, idem=self._counter_idem(counter, key))
+        return await self._run("recall", counter, actor=actor, idem=self._counter_idem(counter, "recall", key))
 
     async def no_show(self, counter: str, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
         return await self._run("no_show", counter, self.site.no_show_return_after, actor=actor,
-                               idem=self._counter_idem(counter, key))
+                               idem=self._counter_idem(counter, "no-show", key))
 
     async def complete(self, counter: str, outcome: str | None = None, *, dossier: str | None = None,
                        actor: str = "", key: str | None = None) -> dict[str, Any]:
         """The current ticket is done, with an outcome and, when the officer entered one, a dossier code."""
-        idem = self._counter_idem(counter, key)
+        idem = self._counter_idem(counter, "complete", key)
         if outcome is None:
             outcome = "completed"
         if outcome not in OUTCOMES:
@@ -267,7 +279,7 @@ class SiteEngine(SiteReader):
         return await self._run("complete", counter, outcome, dossier or "", actor=actor, idem=idem)
 
     async def transfer(self, counter: str, agency: Any, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
-        idem = self._counter_idem(counter, key)
+        idem = self._counter_idem(counter, "transfer", key)
         if agency is None:
             raise InvalidField("Thiếu 'agency'. / 'agency' is required.")
         target = self.agency(agency)
@@ -298,7 +310,7 @@ class SiteEngine(SiteReader):
         """The officer corrects the procedure of the ticket the counter serves (``None`` clears it). It must
         be one of the ticket's agency's (422 ``procedure_agency_mismatch`` otherwise: transfer the ticket
         instead). Appends a ``procedure`` event naming the one it replaced; the same one again changes nothing."""
-        idem = self._counter_idem(counter, key)
+        idem = self._counter_idem(counter, "procedure", key)
         chosen = self.procedure(procedure) if procedure is not None else None
         return await self._run("set_procedure", counter, chosen.code if chosen else "", chosen.name if chosen else "",
                                chosen.agency if chosen else "", actor=actor, idem=idem)
@@ -310,7 +322,7 @@ class SiteEngine(SiteReader):
     async def set_status(self, counter: str, action: str, reason: str | None = None, *, actor: str = "",
                          key: str | None = None) -> dict[str, Any]:
         """``action`` is pause, resume, open or close."""
-        idem = self._counter_idem(counter, key)
+        idem = self._counter_idem(counter, action, key)
         if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
             raise InvalidField("'reason' phải là chuỗi tối đa 200 ký tự. / 'reason' must be a string of at most 200 characters.")
         return await self._run("set_status", counter, action, reason or "", actor=actor, idem=idem)
@@ -327,7 +339,8 @@ class SiteEngine(SiteReader):
 
     async def rate(self, ticket_id: str, score: Any, *, dossier: str | None = None, actor: str = "") -> dict[str, Any]:
         levels = self.site.rating_levels
-        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= levels:
+        score = whole_number(score)
+        if score is None or not 1 <= score <= levels:
             raise InvalidField(f"'score' phải là số nguyên từ 1 đến {levels}. / 'score' must be an integer 1..{levels}.")
         _check_dossier(dossier)
         return await self._run("rate", ticket_id, score, dossier or "", actor=actor)
@@ -336,9 +349,11 @@ class SiteEngine(SiteReader):
         """Put a message on the hall displays (one floor or all) for ``ttl_s`` seconds."""
         if not isinstance(text, str) or not text.strip() or len(text) > 500:
             raise InvalidField("'text' phải là chuỗi 1–500 ký tự. / 'text' must be a string of 1-500 characters.")
-        if floor is not None and (isinstance(floor, bool) or floor not in self.site.floor_by_number):
+        if floor is not None and (whole_number(floor) is None or whole_number(floor) not in self.site.floor_by_number):
             raise InvalidField(f"'floor' {floor!r} không có ở {self.site.slug}. / unknown floor {floor!r}.")
-        if isinstance(ttl_s, bool) or not isinstance(ttl_s, int) or not 10 <= ttl_s <= 86400:
+        floor = whole_number(floor)
+        ttl_s = whole_number(ttl_s)
+        if ttl_s is None or not 10 <= ttl_s <= 86400:
             raise InvalidField("'ttl_s' phải là số giây 10–86400. / 'ttl_s' must be 10..86400 seconds.")
         now_ms = self.now_ms()
         notice = {"id": f"n{now_ms}", "text": text.strip(), "created_at": now_ms, "expires_at": now_ms + ttl_s * 1000,

@@ -21,6 +21,15 @@ How the fan-out stays cheap (see docs/fanout-notes.md for the measurements):
 - Snapshots are shared: one per (site, floor), reused by every client that registers before the next
   event is fanned out (and within ``SNAPSHOT_MAX_AGE_S``), so a thousand displays reconnecting after a
   restart cost Redis a few state reads, not a thousand, and the server one encoded copy.
+
+What keeps a client from missing an event (the chaos test, tests/qserver/test_chaos.py, checks it):
+
+- The reader's start position is taken before any client's first frames are read (:meth:`Hub.first_frames`
+  starts the reader when it has not started yet), so every event after a client's first frames is read
+  and published to it, even when the server started while Redis was away.
+- Heartbeats carry ``up_to``: the last event id fanned out for the site. Every client was offered, in
+  order and before the heartbeat, every event of its topics up to it, so a quiet display (its topics see
+  no event for an hour) resumes with a fresh ``since`` and gets a short replay instead of a snapshot.
 """
 
 from __future__ import annotations
@@ -67,6 +76,8 @@ class Hub:
         self.published_up_to: dict[str, tuple[int, int]] = {}
         self._snapshots: dict[tuple[str, int | None], Snapshot] = {}
         self._making: dict[tuple[str, int | None], asyncio.Future] = {}
+        self._reader_started = False
+        self._reader_starting = asyncio.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -134,6 +145,7 @@ class Hub:
         Call after :meth:`register`, so nothing published meanwhile is lost; the client's
         ``sent_up_to`` makes the hub skip live events these frames already cover.
         """
+        await self._start_reader()
         if since:
             replay = await self._replay(client, since)
             if replay is not None:
@@ -141,6 +153,17 @@ class Hub:
         snapshot = await self._snapshot(client)
         client.sent_up_to = snapshot.event_id
         return [snapshot]
+
+    async def _start_reader(self) -> None:
+        """Fix where the reader starts, once, before any first frames are read: the events between a
+        client's first frames and the reader's start would otherwise never reach that client (a server
+        started while Redis was away: its reader retries with a growing delay, clients come first)."""
+        if self._reader_started:
+            return
+        async with self._reader_starting:
+            if not self._reader_started:
+                await self.reader.start()
+                self._reader_started = True
 
     async def _snapshot(self, client: Client) -> Encoded:
         """A snapshot that covers every event fanned out before the client registered (so the live
@@ -179,11 +202,18 @@ class Hub:
             return None
         entries = await self.engines[client.site].events_after(since, self.settings.replay_max_events)
         if entries is None:
+            logger.info("a client of %s (%s) resumed since %s: its events are not all kept (trimmed, over %d, "
+                        "or another Redis); it gets a snapshot", client.site,
+                        client.device or ",".join(sorted(client.topics)), since, self.settings.replay_max_events)
             return None
         site = self.sites[client.site]
         frames = []
         for entry_id, payload in entries:
-            frame = present_event(site, entry_id, payload)
+            try:
+                frame = present_event(site, entry_id, payload)
+            except (KeyError, ValueError, TypeError):  # skipped as the live fan-out skips it
+                logger.warning("skipping a malformed event %s of %s in a replay", entry_id, client.site)
+                continue
             if topics_for_event(frame) & client.topics:
                 frames.append(Encoded(frame))
         client.sent_up_to = parse_stream_id(entries[-1][0]) if entries else since_id
@@ -229,6 +259,7 @@ class Hub:
         delay = 0.2
         while True:
             try:
+                await self._start_reader()
                 batches = await self.reader.read(block_ms=2000, count=500)
                 delay = 0.2
                 for slug, entries in batches:
@@ -256,10 +287,24 @@ class Hub:
     async def _heartbeat_forever(self) -> None:
         while True:
             await asyncio.sleep(self.settings.heartbeat_s)
-            beat = Encoded({"type": "heartbeat", "event_id": None, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-            for clients in list(self.clients.values()):
-                for client in list(clients):
-                    client.offer(beat)
+            self.heartbeat()
+
+    def heartbeat(self) -> None:
+        """Offer every client a heartbeat with ``up_to``, the last event id fanned out for its site.
+
+        Offered like an event, after every event published before it, so a client that reads it was
+        offered every event of its topics up to that id: it may resume with ``since=up_to``. (First
+        frames may cover more: a client keeps the later of its last event id and ``up_to``.)
+        """
+        at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        for slug, clients in list(self.clients.items()):
+            beat = {"type": "heartbeat", "event_id": None, "at": at}
+            published = self.published_up_to.get(slug)
+            if published is not None:
+                beat["up_to"] = "%d-%d" % published
+            encoded = Encoded(beat)
+            for client in list(clients):
+                client.offer(encoded)
 
 
 def choose_subprotocol(offered: list[str]) -> str | None:

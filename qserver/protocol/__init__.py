@@ -23,6 +23,7 @@ __all__ = [
     "encode",
     "decode",
     "parse_stream_id",
+    "next_since",
     "topics_for_event",
 ]
 
@@ -47,6 +48,30 @@ def parse_stream_id(text: str) -> tuple[int, int]:
     if not ms.isdigit() or not (seq.isdigit() or seq == ""):
         raise ValueError(f"not an event id: {text!r}")
     return int(ms), int(seq or 0)
+
+
+def next_since(since: str | None, frame: dict[str, Any]) -> str | None:
+    """Where a client resumes (its ``since``) once it has handled ``frame``.
+
+    A stream event or a snapshot: its ``event_id``. A heartbeat: its ``up_to`` (the last event id the
+    server fanned out for the site; every event of the client's topics up to it came before the
+    heartbeat) when that is later, so a client whose topics are quiet keeps a fresh ``since``.
+    Anything else (``result``, ``pong``) leaves it as it was.
+    """
+    kind = frame.get("type")
+    if kind == "heartbeat":
+        up_to = frame.get("up_to")
+        if not isinstance(up_to, str):
+            return since
+        try:
+            later = since is None or parse_stream_id(up_to) > parse_stream_id(since)
+        except ValueError:
+            return since
+        return up_to if later else since
+    event_id = frame.get("event_id")
+    if isinstance(event_id, str) and event_id and kind != "result":
+        return event_id
+    return since
 
 
 def encode(frame: dict[str, Any], subprotocol: str) -> bytes | str:

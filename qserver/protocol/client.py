@@ -1,8 +1,9 @@
 """A device's link to qserver: one websocket that reconnects forever and resumes with ``since``.
 
 Used by the counter pad and the announcer (third-party devices can copy it: it depends only on the
-public protocol). The link remembers the last stream event id it delivered and asks for ``since=<id>``
-when it reconnects, so a device sees every event exactly once across server restarts.
+public protocol). The link remembers the last stream event id it delivered (or a heartbeat's ``up_to``,
+see :func:`qserver.protocol.next_since`) and asks for ``since=<id>`` when it reconnects, so a device
+sees every event exactly once across server restarts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from . import SUBPROTOCOL_MSGPACK, ProtocolError, decode, encode
+from . import SUBPROTOCOL_MSGPACK, ProtocolError, decode, encode, next_since
 
 __all__ = ["Link", "NotConnected", "backoff_delays"]
 
@@ -101,9 +102,8 @@ class Link:
                             continue
                         await on_frame(frame)
                         # Remember the id only after the frame was handled: a crash in between
-                        # replays it rather than losing it.
-                        if frame.get("event_id") and frame.get("type") not in ("heartbeat", "result"):
-                            self.last_event_id = frame["event_id"]
+                        # replays it rather than losing it. Heartbeats move it on too (``up_to``).
+                        self.last_event_id = next_since(self.last_event_id, frame)
             except asyncio.CancelledError:
                 raise
             except ConnectionClosed as exc:

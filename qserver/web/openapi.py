@@ -14,7 +14,9 @@ __all__ = ["document", "openapi_path", "SCHEMAS", "QUERY_PARAMETERS"]
 _S = {"type": "string"}
 _I = {"type": "integer"}
 _TS = {"type": ["string", "null"], "format": "date-time"}
-_KEY = {"type": "string", "minLength": 1, "maxLength": 100}
+#: Optional strings of a body take null for "none" (the handlers treat null as absent).
+_KEY = {"type": ["string", "null"], "minLength": 1, "maxLength": 100}
+_DOSSIER = {"type": ["string", "null"], "minLength": 1, "maxLength": 64}
 _PRIORITY = {"type": ["string", "null"], "enum": [*PRIORITIES, None]}
 _N = {"type": "number"}
 _ARRAY = {"type": "array", "items": {"type": "object"}}
@@ -80,21 +82,22 @@ SCHEMAS: dict[str, Any] = {
         "holidays": {"type": "array", "items": _S}, "announce": {"type": "object"}, "rating_levels": _I}},
     "IssueRequest": {"type": "object", "description": "agency, procedure, or both (then they must agree)",
                      "properties": {"agency": _S, "procedure": {"type": "string", "description": "a catalogue code"},
-                                    "priority": _PRIORITY, "citizen_qr": _S, "key": _KEY}},
+                                    "priority": _PRIORITY, "citizen_qr": {"type": ["string", "null"]}, "key": _KEY}},
     "KeyRequest": {"type": "object", "properties": {"key": _KEY}},
     "CompleteRequest": {"type": "object", "properties": {
-        "outcome": {"type": "string", "enum": list(OUTCOMES[1:])},
-        "dossier": {"type": "string", "minLength": 1, "maxLength": 64}, "key": _KEY}},
+        "outcome": {"type": ["string", "null"], "enum": [*OUTCOMES, None]}, "dossier": _DOSSIER, "key": _KEY}},
     "AgencyRequest": {"type": "object", "required": ["agency"], "properties": {"agency": _S, "key": _KEY}},
-    "ReasonRequest": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}, "key": _KEY}},
+    "ReasonRequest": {"type": "object", "properties": {"reason": {"type": ["string", "null"], "maxLength": 200},
+                                                       "key": _KEY}},
     "AgenciesRequest": {"type": "object", "required": ["agencies"], "properties": {
         "agencies": {"type": "array", "minItems": 1, "items": _S}}},
     "RatingRequest": {"type": "object", "required": ["score"], "properties": {
         "score": {"type": "integer", "minimum": 1, "maximum": 5,
                   "description": "1..3 (3 = rất hài lòng), or 1..5 where the site's rating_levels is 5"},
-        "dossier": {"type": "string", "minLength": 1, "maxLength": 64}}},
+        "dossier": _DOSSIER}},
     "NoticeRequest": {"type": "object", "required": ["text"], "properties": {
-        "text": {"type": "string", "minLength": 1, "maxLength": 500}, "floor": {"type": ["integer", "null"]},
+        "text": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"},
+        "floor": {"type": ["integer", "null"]},
         "ttl_s": {"type": "integer", "minimum": 10, "maximum": 86400}}},
     "LoginRequest": {"type": "object", "required": ["username", "password"], "properties": {
         "username": _S, "password": _S}},
@@ -174,7 +177,9 @@ def _operation(endpoint) -> dict[str, Any]:
         responses[str(code)] = {"description": "error", "content": {"application/json": {"schema": _ref("Error")}}}
     op: dict[str, Any] = {"summary": endpoint.summary, "responses": responses}
     if endpoint.body:
-        op["requestBody"] = {"required": False, "content": {"application/json": {"schema": _ref(endpoint.body)}}}
+        # required when the body has required fields: without a body the handler answers 422
+        needed = bool(SCHEMAS[endpoint.body].get("required"))
+        op["requestBody"] = {"required": needed, "content": {"application/json": {"schema": _ref(endpoint.body)}}}
     if not endpoint.public:
         op["security"] = [{"bearer": []}]
     params = [{"name": name, "in": "path", "required": True, "schema": _S}
@@ -186,9 +191,23 @@ def _operation(endpoint) -> dict[str, Any]:
     return op
 
 
+def _site_schemas(floors: tuple[int, ...], rating_levels: int) -> dict[str, Any]:
+    """SCHEMAS with what the served sites decide: the floors a notice may name, the highest score."""
+    schemas = dict(SCHEMAS)
+    rating = dict(schemas["RatingRequest"], properties=dict(schemas["RatingRequest"]["properties"]))
+    rating["properties"]["score"] = dict(rating["properties"]["score"], maximum=rating_levels)
+    notice = dict(schemas["NoticeRequest"], properties=dict(schemas["NoticeRequest"]["properties"]))
+    if floors:
+        notice["properties"]["floor"] = {"type": ["integer", "null"], "enum": [*floors, None],
+                                         "description": "a floor of the site; null: every floor"}
+    schemas["RatingRequest"], schemas["NoticeRequest"] = rating, notice
+    return schemas
+
+
 @lru_cache(maxsize=4)
-def document(endpoints: tuple) -> dict[str, Any]:
-    """The document of a route table (:data:`qserver.web.routes.ENDPOINTS`)."""
+def document(endpoints: tuple, floors: tuple[int, ...] = (), rating_levels: int = 5) -> dict[str, Any]:
+    """The document of a route table (:data:`qserver.web.routes.ENDPOINTS`) for sites with these floors
+    and at most ``rating_levels`` rating levels (a site with fewer answers 422 above its own)."""
     paths: dict[str, Any] = {}
     for endpoint in endpoints:
         paths.setdefault(openapi_path(endpoint.path), {})[endpoint.method.lower()] = _operation(endpoint)
@@ -197,5 +216,5 @@ def document(endpoints: tuple) -> dict[str, Any]:
         "info": {"title": "qserver", "version": "1",
                  "description": "Queue and counter displays for one-stop public service centers"},
         "paths": paths,
-        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": _site_schemas(floors, rating_levels), "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

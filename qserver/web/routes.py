@@ -38,7 +38,10 @@ class Endpoint:
 
 
 async def openapi_json(request: Request) -> Response:
-    return JSONResponse(openapi.document(ENDPOINTS))
+    sites = request.app.state.sites.values()
+    floors = tuple(sorted({floor.number for site in sites for floor in site.floors}))
+    levels = max((site.rating_levels for site in sites), default=5)
+    return JSONResponse(openapi.document(ENDPOINTS, floors, levels))
 
 
 def _bind(handler: Callable[[Request, str], Awaitable[Response]], action: str) -> Handler:

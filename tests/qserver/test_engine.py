@@ -248,6 +248,37 @@ async def test_idempotency_key_acts_once(engine):
     assert (await engine.call_next("12", key="press-2"))["ticket"]["number"] == "E002"
 
 
+async def test_whole_numbers_written_with_a_point_are_integers(engine):
+    """JSON Schema counts 3.0 as an integer (schemathesis sends it): a score, a notice's floor and ttl_s
+    of 3.0 are taken as 3; true, 2.5 and "3" are refused."""
+    await engine.issue(NOI_VU)
+    await engine.call_next("12")
+    done = (await engine.complete("12"))["ticket"]
+    assert (await engine.rate(done["id"], 3.0))["ticket"]["rating"] == 3
+    notice = (await engine.post_notice("Tạm ngưng", 1.0, 600.0))["notice"]
+    assert notice["floor"] == 1 and isinstance(notice["floor"], int)
+    assert notice["expires_at"] - notice["created_at"] == 600_000
+    for bad in (True, 2.5, "3"):
+        with pytest.raises(InvalidField):
+            await engine.post_notice("Tạm ngưng", None, bad)
+
+
+async def test_an_idempotency_key_belongs_to_one_action(engine):
+    """A key used by one button is not another button's answer: a resume (or a no-show) with the key of an
+    earlier call-next does what it says instead of answering the call-next's answer (found by schemathesis:
+    the resume handler then failed with a 500 on the missing counter)."""
+    await engine.issue(NOI_VU)
+    called = await engine.call_next("12", key="k")
+    assert called["ticket"]["number"] == "E001"
+    paused = await engine.set_status("12", "pause", key="k")
+    assert paused["counter"]["status"] == "paused"
+    resumed = await engine.set_status("12", "resume", key="k")
+    assert resumed["counter"]["status"] == "open"
+    gone = await engine.no_show("12", key="k")
+    assert gone["ticket"]["number"] == "E001" and gone["ticket"]["status"] in ("no_show", "waiting")
+    assert await engine.set_status("12", "resume", key="k") == resumed  # a retry of the resume: its own answer
+
+
 async def test_cccd_priority_and_one_active_ticket_per_person(engine):
     """A CCCD past the priority age gets `elderly`; the same person cannot hold two tickets of one agency."""
     qr = "092123456789|361234567|Nguyễn Thị Ba|15031950|Nữ|Ninh Kiều, Cần Thơ|01012022"
