@@ -102,6 +102,8 @@ def new_token(role: str, site: str, counters: tuple[str, ...] = (), name: str = 
     """A fresh token with the Redis key and value that grant it: ``(token, key, value)``."""
     _check(role, site, tuple(counters))
     token = secrets.token_urlsafe(24)
+    while token.startswith("-"):  # a token given on a command line must not look like an option
+        token = secrets.token_urlsafe(24)
     now = int(time.time())
     record = {"role": role, "site": site, "counters": list(counters), "name": name or role, "id": token_id(token),
               "kind": kind, "created_at": now, "expires_at": now + ttl_s if ttl_s else None, **(extra or {})}

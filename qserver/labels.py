@@ -89,6 +89,7 @@ ERROR_TEXT = {
     "unknown_counter": "Không có quầy này.",
     "unknown_ticket": "Không tìm thấy số thứ tự này.",
     "not_found": "Không tìm thấy.",
+    "method_not_allowed": "Địa chỉ này không nhận thao tác đó.",
     "closed_hours": "Ngoài giờ tiếp nhận.",
     "counter_paused": "Quầy đang tạm nghỉ. Bấm “Tiếp tục” trước.",
     "counter_closed": "Quầy đang đóng.",
@@ -103,6 +104,7 @@ ERROR_TEXT = {
     "already_open": "Quầy đang mở.",
     "already_closed": "Quầy đã đóng.",
     "not_rotating": "Mã truy cập này không cần đổi.",
+    "outside_plan_window": "Ngày này nằm ngoài khoảng có thể lập kế hoạch.",
     "too_large": "Dữ liệu gửi lên quá lớn.",
     "invalid_field": "Dữ liệu không hợp lệ.",
     "invalid_cccd": "Không đọc được mã QR trên căn cước công dân.",
@@ -124,7 +126,7 @@ ERROR_TEXT = {
 HTTP_STATUS_TEXT = {
     0: "Không kết nối được máy chủ. Vui lòng thử lại.",
     400: ERROR_TEXT["bad_json"], 401: ERROR_TEXT["unauthorized"], 403: ERROR_TEXT["forbidden"],
-    404: ERROR_TEXT["not_found"], 409: "Không thể thực hiện lúc này.", 413: ERROR_TEXT["too_large"],
+    404: ERROR_TEXT["not_found"], 405: ERROR_TEXT["method_not_allowed"], 409: "Không thể thực hiện lúc này.", 413: ERROR_TEXT["too_large"],
     422: ERROR_TEXT["invalid_field"], 429: ERROR_TEXT["rate_limited"], 503: ERROR_TEXT["redis_unavailable"],
 }
 

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from config import group_names, sites_in_group
 
 from ..engine import SiteEngine
-from ..exceptions import Forbidden, InvalidField
+from ..exceptions import Conflict, Forbidden, InvalidField
 from ..staffing import review_day, what_if
 from ..staffing.network import rank_key
 from ..staffing.slots import receiving_day
@@ -84,8 +84,10 @@ def _next_receiving_day(engine: SiteEngine, after: dt.date) -> dt.date:
 def _within(day: dt.date, today: dt.date, name: str) -> dt.date:
     first, last = today - dt.timedelta(days=HISTORY_DAYS), today + dt.timedelta(days=MAX_AHEAD_DAYS)
     if not first <= day <= last:
-        raise InvalidField(f"'{name}' = {day.isoformat()} ngoài khoảng {first:%d/%m/%Y}–{last:%d/%m/%Y} có thể lập "
-                           f"kế hoạch. / '{name}' must be between {first} and {last}.")
+        # 409, not 422: the window moves with today (a well-formed date is refused for when it is asked)
+        raise Conflict(f"'{name}' = {day.isoformat()} ngoài khoảng {first:%d/%m/%Y}–{last:%d/%m/%Y} có thể lập "
+                       f"kế hoạch. / '{name}' must be between {first} and {last}.", code="outside_plan_window",
+                       first=first.isoformat(), last=last.isoformat())
     return day
 
 

@@ -39,6 +39,6 @@ class InvalidState(StaffingError):
 
 
 class NoHistory(StaffingError):
-    """Not enough usable days to build a profile or a forecast."""
+    """Not enough usable days to build a profile or a forecast: the site's state, not the request (409)."""
 
-    status, code = 422, "no_history"
+    status, code = 409, "no_history"

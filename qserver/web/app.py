@@ -13,6 +13,7 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 import config
@@ -33,7 +34,7 @@ from ..procedures import load_catalogues
 from ..ratelimits import Limits
 from ..settings import Settings
 from .guard import Guard
-from .http import error_response
+from .http import error_response, http_error_response
 from .pages import routes as display_pages
 from .routes import api_routes
 
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
 
     app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *city_pages, *manager_pages],
                     lifespan=lifespan, middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
-                    exception_handlers={QServerError: error_response, RedisError: error_response,
+                    exception_handlers={HTTPException: http_error_response, QServerError: error_response, RedisError: error_response,
                                         ConnectionError: error_response})
     app.state.sites = sites
     app.state.settings = settings

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from ..auth import Grant
 from ..engine import SiteEngine
-from ..exceptions import BadRequest, InvalidField, QServerError, RateLimited, Unavailable, unknown_site
+from ..exceptions import BadRequest, InvalidField, NotFound, QServerError, RateLimited, Unavailable, unknown_site
 
-__all__ = ["json_response", "read_body", "bearer", "grant_of", "engine_of", "optional_str", "error_response"]
+__all__ = ["json_response", "read_body", "bearer", "grant_of", "engine_of", "optional_str", "error_response",
+           "http_error_response"]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -58,6 +60,20 @@ def optional_str(body: dict[str, Any], name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidField(f"'{name}' phải là chuỗi. / '{name}' must be a string.")
     return value
+
+
+async def http_error_response(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (no route, a method it does not allow): the API's error body under /api/."""
+    if not request.url.path.startswith("/api/"):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 404:
+        error: QServerError = NotFound(f"Không có địa chỉ {request.url.path}. / no such path: {request.url.path}")
+    elif exc.status_code == 405:
+        error = QServerError(f"Địa chỉ này không nhận {request.method}. / {request.method} is not allowed here.",
+                             code="method_not_allowed")
+    else:
+        error = BadRequest(str(exc.detail))
+    return json_response(error.body(), exc.status_code, exc.headers)
 
 
 async def error_response(request: Request, exc: Exception) -> Response:

@@ -50,7 +50,7 @@ SCHEMAS: dict[str, Any] = {
         "fields": {"type": "array", "items": {"type": "object", "properties": {
             "name": _S, "count": _I, "agencies": {"type": "array", "items": _S}}}}}},
     "ProcedureRequest": {"type": "object", "required": ["procedure"], "properties": {
-        "procedure": {"type": ["string", "null"]}, "key": _KEY}},
+        "procedure": {"type": ["string", "null"], "minLength": 1}, "key": _KEY}},
     "TicketSlip": {"type": "object", "required": ["number", "agency", "floor", "counters", "ahead", "qr_url",
                                                   "issued_at"], "properties": {
         "number": _S, "agency": _S, "floor": _S, "counters": {"type": "array", "items": _S}, "ahead": _I,
@@ -81,7 +81,9 @@ SCHEMAS: dict[str, Any] = {
         "hours": {"type": "object", "additionalProperties": {"type": "array", "items": _S}},
         "holidays": {"type": "array", "items": _S}, "announce": {"type": "object"}, "rating_levels": _I}},
     "IssueRequest": {"type": "object", "description": "agency, procedure, or both (then they must agree)",
-                     "properties": {"agency": _S, "procedure": {"type": "string", "description": "a catalogue code"},
+                     "anyOf": [{"required": ["agency"]}, {"required": ["procedure"]}],
+                     "properties": {"agency": _S, "procedure": {"type": "string", "minLength": 1,
+                                                                         "description": "a catalogue code"},
                                     "priority": _PRIORITY, "citizen_qr": {"type": ["string", "null"]}, "key": _KEY}},
     "KeyRequest": {"type": "object", "properties": {"key": _KEY}},
     "CompleteRequest": {"type": "object", "properties": {
@@ -113,7 +115,7 @@ SCHEMAS: dict[str, Any] = {
             "days", "wape", "floor_wape", "slot_wape", "slot_floor_wape", "total_mape", "total_mape_ordinary")}}}},
     "PlanReview": {"type": "object", "required": ["site", "day", "status", "agencies"], "properties": {
         "site": _S, "day": _S, "status": {"type": "string", "enum": ["open", "closed"]}, "target_wait_s": _I,
-        "target_share": _N, "slots": _ARRAY, "cells_judged": _I, "cells_missed": _I, "agencies": _ARRAY}},
+        "target_share": _N, "slots": {"type": "array", "items": _S}, "cells_judged": _I, "cells_missed": _I, "agencies": _ARRAY}},
     "AdviceList": {"type": "object", "required": ["site", "advice"], "properties": {
         "site": _S, "day": _S, "now": _TS, "scope": _S, "waiting": _I, "issued_today": _I,
         "expected_next_hour": _N, "advice": {"type": "array", "items": {"type": "object", "properties": {
@@ -147,8 +149,8 @@ PATH_PARAMETERS = ("site", "counter", "ticket", "number", "code")
 QUERY_PARAMETERS = {
     "q": {"type": "string", "maxLength": 200, "description": "what the citizen types; diacritics, case, word "
                                                              "order and a typo or two do not matter"},
-    "field": {"type": "string", "description": "a field (lĩnh vực), compared without diacritics"},
-    "agency": {"type": "string", "description": "an agency slug"},
+    "field": {"type": "string", "maxLength": 200, "description": "a field (lĩnh vực), compared without diacritics"},
+    "agency": {"type": "string", "maxLength": 200, "description": "an agency slug"},
     "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20},
     "documents": {"type": "boolean", "default": True, "description": "list the documents to bring"},
 }
@@ -178,7 +180,7 @@ def _operation(endpoint) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": endpoint.summary, "responses": responses}
     if endpoint.body:
         # required when the body has required fields: without a body the handler answers 422
-        needed = bool(SCHEMAS[endpoint.body].get("required"))
+        needed = bool(SCHEMAS[endpoint.body].get("required") or SCHEMAS[endpoint.body].get("anyOf"))
         op["requestBody"] = {"required": needed, "content": {"application/json": {"schema": _ref(endpoint.body)}}}
     if not endpoint.public:
         op["security"] = [{"bearer": []}]

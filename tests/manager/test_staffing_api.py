@@ -202,7 +202,7 @@ async def test_refusals_are_clear(history_live):
         assert (await http.get("/api/v1/sites/nowhere/plan", headers=manager)).json()["error"]["code"] == "unknown_site"
         checks = [
             ("GET", f"{SITE}/plan?date=25/11/2026", None, 422, "YYYY-MM-DD"),
-            ("GET", f"{SITE}/plan?date=2027-06-01", None, 422, "ngoài khoảng"),
+            ("GET", f"{SITE}/plan?date=2027-06-01", None, 409, "ngoài khoảng"),
             ("GET", f"{SITE}/plan.csv?from=2026-12-01&to=2026-11-25", None, 422, "'from'"),
             ("GET", f"{SITE}/plan.csv?from=2026-11-25&to=2026-12-31", None, 422, "31 ngày"),
             ("GET", f"{SITE}/plan-review?date=2026-11-24", None, 422, "ngày đã qua"),
@@ -227,12 +227,12 @@ async def test_refusals_are_clear(history_live):
 
 
 async def test_without_history_the_plan_says_so(live):
-    """An empty archive: the plan is a 422 no_history in Vietnamese; advice still answers (nobody expected)."""
+    """An empty archive: the plan is a 409 no_history in Vietnamese; advice still answers (nobody expected)."""
     async with live.client() as http:
         manager = bearer(live.token("manager"))
         response = await http.get(f"{SITE}/plan?date=2026-11-25", headers=manager)
         advice = await http.get(f"{SITE}/advice", headers=manager)
-    assert response.status_code == 422 and response.json()["error"]["code"] == "no_history"
+    assert response.status_code == 409 and response.json()["error"]["code"] == "no_history"
     assert advice.status_code == 200 and advice.json()["advice"] == [] and advice.json()["expected_next_hour"] == 0
 
 

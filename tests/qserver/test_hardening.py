@@ -257,3 +257,10 @@ def test_a_rotated_token_is_exchanged_without_touching_the_screen(server):
     assert any(d.startswith("Tạo mã truy cập máy lấy số “kiosk-1”") for d in details)
     assert any(d.startswith("Đổi mã truy cập máy lấy số “kiosk-1”") for d in details)
     assert all(e["actor_label"] for e in audit)
+
+
+def test_no_token_looks_like_a_command_line_option():
+    """Tokens go on command lines (`counter-pad --token T`): none starts with a dash."""
+    from qserver.auth import new_token
+
+    assert not [t for t, _key, _value in (new_token("kiosk", "cantho") for _ in range(3000)) if t.startswith("-")]
