@@ -11,10 +11,11 @@ from .check import Report, check_paths
 from .exceptions import ConfigError, Problem
 from .folder import load_folder
 from .groups import group_names, sites_in_group
+from .model import WEBHOOK_EVENTS, Appointments, Online, Webhook
 from .site import Agency, Announce, Counter, Floor, Site, load_site, parse_site
 
 __all__ = [
-    "Agency", "Announce", "ConfigError", "Counter", "Floor", "Problem", "Report", "Site", "BUILTIN_SITES_DIR",
+    "Agency", "Announce", "Appointments", "ConfigError", "Online", "Webhook", "WEBHOOK_EVENTS", "Counter", "Floor", "Problem", "Report", "Site", "BUILTIN_SITES_DIR",
     "CITIES_DIR", "check_paths", "group_names", "load_folder", "load_site", "load_sites", "parse_site",
     "sites_in_group",
 ]

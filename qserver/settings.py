@@ -45,6 +45,17 @@ class Settings:
     limit_login_failures: str = "5/15 minutes"     # failed logins per user name before a lock-out
     limit_issue_per_kiosk: str = "60/minute"       # tickets per kiosk (or manager) token
     limit_reads_per_address: str = "600/minute"    # anonymous reads (pages, public API) per client address
+    # ... from home (phones share carrier addresses behind CGNAT: per address is generous, per person strict)
+    limit_home_per_address: str = "60/10 minutes"  # online numbers, bookings, cancels, moves per address
+    limit_home_per_person: str = "10/day"          # the same per CCCD number (its keyed hash)
+    limit_codes_per_address: str = "120/10 minutes"  # booking codes looked up per address (guessing)
+    # The from-home worker (webhooks, booking sweeps): one process per site at a time, by a lease in Redis.
+    home_worker: bool = True              # run it in this process (any number of processes may)
+    public_url: str = ""                  # https://hcc.cantho.gov.vn: absolute links in webhook messages
+    worker_interval_s: float = 5.0        # leases renewed, bookings swept, webhook settings re-read
+    webhook_timeout_s: float = 10.0       # one delivery attempt
+    webhook_backoff_s: float = 1.0        # first retry after this; doubles up to webhook_backoff_max_s
+    webhook_backoff_max_s: float = 300.0
     log_level: str = "info"
 
     @classmethod

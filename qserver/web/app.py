@@ -26,9 +26,11 @@ from ..live.endpoint import routes as ws_routes
 from ..live.hub import Hub
 from ..managers.web import page_routes as manager_pages
 from ..metrics import Metrics
+from ..notify import HomeWorker
 from ..ratelimits import Limits
 from ..settings import Settings
 from .guard import Guard
+from .home_pages import routes as home_pages
 from .http import error_response
 from .pages import routes as display_pages
 from .routes import api_routes
@@ -78,16 +80,20 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         app.state.metrics, app.state.clock = metrics, clock
         preparing = asyncio.create_task(_prepare(engines, metrics))
         await hub.start()
+        app.state.worker = worker = HomeWorker(client, engines, settings, metrics)
+        if settings.home_worker:
+            await worker.start()
         try:
             yield
         finally:
             preparing.cancel()
+            await worker.stop()
             await hub.stop()
             app.state.auth.close()
             if own_redis:
                 await client.aclose()
 
-    app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *manager_pages], lifespan=lifespan,
+    app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *home_pages, *manager_pages], lifespan=lifespan,
                     middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
                     exception_handlers={QServerError: error_response, RedisError: error_response,
                                         ConnectionError: error_response})
