@@ -15,6 +15,7 @@ from ..engine import SiteEngine
 from ..labels import COUNTER_STATE, COUNTER_STATUS_WORDS, RATING_LABELS, counter_name
 from ..present import iso, present_ticket
 from .audit import access_detail, actor_label
+from .home_console import CHANNEL_WORDS, appointments_of, describe_home, webhook_alerts
 
 __all__ = ["console_state", "device_alerts", "describe", "ACK_GRACE_S"]
 
@@ -67,8 +68,9 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
     number = ticket.get("number") if isinstance(ticket, dict) else None
     if kind == "issued" and number:
         priority = " (ưu tiên)" if ticket.get("priority") else ""
+        channel = CHANNEL_WORDS.get(ticket.get("channel") or "", "")
         agency = site.agency_by_slug.get(ticket.get("agency") or "")
-        return f"Cấp số {number}{priority} — {agency.name if agency else ticket.get('agency')}"
+        return f"Cấp số {number}{priority}{channel} — {agency.name if agency else ticket.get('agency')}"
     if kind == "called" and number:
         word = "Gọi lại" if event.get("recall") else ("Gọi ngoài thứ tự" if event.get("out_of_order") else "Gọi")
         return f"{word} số {number} tới quầy {counter}"
@@ -94,7 +96,7 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
         return access_detail(event)
     if kind == "day":
         return f"Bắt đầu ngày {event.get('day')}"
-    return None
+    return describe_home(site, event)
 
 
 async def console_state(engine: SiteEngine, *, feed: int = 14,
@@ -146,7 +148,8 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
             "counters_open": serving,
             "counters": [c["id"] for c in counters if agency.slug in c["agencies"]],
             "tickets": [{"id": t["id"], "number": t["number"], "issued_at": iso(site, t["issued_at"]),
-                         "priority": t.get("priority")} for t in tickets[:60]],
+                         "priority": t.get("priority"), "channel": t.get("channel", "kiosk"),
+                         "slot_at": iso(site, t.get("slot_at"))} for t in tickets[:60]],
         })
         if longest is not None and site.wait_alert_s and longest > site.wait_alert_s:
             alerts.append({"kind": "wait", "agency": agency.slug, "since": iso(site, oldest + site.wait_alert_s * 1000),
@@ -154,6 +157,8 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
                                       f"(ngưỡng {site.wait_alert_s // 60} phút), {len(tickets)} người đang chờ."})
 
     devices, device_warnings = device_alerts(site, acks, state["calls"], now_ms)
+    webhook, webhook_warnings = await webhook_alerts(engine, now_ms)
+    device_warnings = device_warnings + webhook_warnings
     for user, until in lockouts:
         alerts.append({"kind": "lockout", "user": user, "since": iso(site, now_ms), "until": iso(site, until * 1000),
                        "message": f"Tài khoản “{user}” tạm khóa vì đăng nhập sai nhiều lần, "
@@ -170,7 +175,7 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
         "site": site.slug, "day": state["day"], "now": iso(site, now_ms), "now_ms": now_ms,
         "event_id": state["event_id"], "wait_alert_s": site.wait_alert_s, "target_wait_s": site.target_wait_s,
         "counters": counters, "agencies": agencies, "alerts": alerts + device_warnings, "devices": devices,
-        "recent": recent,
+        "recent": recent, "appointments": await appointments_of(engine), "webhook": webhook,
         "notices": [{"id": n["id"], "text": n["text"], "floor": n.get("floor"),
                      "expires_at": iso(site, n.get("expires_at"))} for n in state["notices"]],
     }

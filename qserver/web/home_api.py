@@ -8,7 +8,6 @@ token (401), site/agency/booking (404), right (403), body (422), state (409, in 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 
@@ -19,8 +18,8 @@ from ..engine import SiteEngine
 from ..engine import slots as slotting
 from ..engine.cccd import person_hash
 from ..engine.citizen import check_id_number, online_open, online_opening
-from ..engine.home_reads import BOOKING_COUNTS
 from ..exceptions import InvalidField
+from ..managers.home_console import appointments_of
 from ..present import iso, present_booking, present_ticket
 from .http import bearer, engine_of, grant_of, json_response, optional_str, read_body
 
@@ -193,39 +192,11 @@ async def open_slots(request: Request) -> Response:
     return json_response({"opened": answer["opened"] or []})
 
 
-async def appointments_day(engine: SiteEngine, day: dt.date) -> dict[str, Any]:
-    """Per agency and slot of a day: capacity, booked (standing), checked in, no-shows, cancelled, closed."""
-    site = engine.site
-    bookings = await engine.bookings_of_day(day)
-    counts, closed = await engine.slot_state(day)
-    stats = await engine.booking_stats(day)
-    agencies = []
-    for agency in site.agencies:
-        if not slotting.takes_bookings(site, agency.slug):
-            continue
-        cap = slotting.capacity(site, agency.slug)
-        mine = [b for b in bookings if b["agency"] == agency.slug]
-        slots = []
-        for start, end in slotting.day_slots(site, day):
-            time = f"{start:%H:%M}"
-            here = [b for b in mine if b["time"] == time]
-            field = f"{agency.slug}|{time}"
-            slots.append({"time": time, "end": f"{end:%H:%M}", "capacity": cap,
-                          "booked": max(0, counts.get(field, 0)),
-                          **{status: sum(1 for b in here if b["status"] == status)
-                             for status in ("checked_in", "no_show", "cancelled")},
-                          "closed": field in closed, "reason": closed.get(field, {}).get("reason")})
-        agencies.append({"slug": agency.slug, "name": agency.name, "capacity": cap, "slots": slots,
-                         "totals": stats.get(agency.slug, dict.fromkeys(BOOKING_COUNTS, 0))})
-    return {"date": day.isoformat(), "agencies": agencies,
-            "bookings": [present_booking(site, b) for b in bookings]}
-
-
 async def appointments_of_day(request: Request) -> Response:
     """``GET .../appointments/{date}`` (manager): the day's slots with their bookings."""
     engine, _grant = await _manager(request)
     day = slotting._day(request.path_params["date"])
-    return json_response(await appointments_day(engine, day))
+    return json_response(await appointments_of(engine, day, with_bookings=True))
 
 
 async def webhook_status(request: Request) -> Response:
