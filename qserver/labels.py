@@ -11,7 +11,7 @@ from typing import Any
 
 __all__ = [
     "PRIORITY_NAMES", "TICKET_STATUS", "COUNTER_STATUS", "COUNTER_STATUS_WORDS", "COUNTER_STATE", "ACTION_NAMES", "RATING_LABELS",
-    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "counter_name", "lower_first", "for_pages",
+    "WEEKDAYS", "ROLE_NAMES", "CHANNEL_NAMES", "BOOKING_STATUS", "ERROR_TEXT", "HTTP_STATUS_TEXT", "counter_name", "lower_first", "for_pages",
 ]
 
 PRIORITY_NAMES = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
@@ -32,6 +32,9 @@ RATING_LABELS = {
     3: {3: "Rất hài lòng", 2: "Hài lòng", 1: "Không hài lòng"},
     5: {5: "Rất hài lòng", 4: "Hài lòng", 3: "Bình thường", 2: "Không hài lòng", 1: "Rất không hài lòng"},
 }
+#: How a ticket came (officer pad, console, reports).
+CHANNEL_NAMES = {"kiosk": "Lấy tại máy", "online": "Trực tuyến", "appointment": "Lịch hẹn"}
+BOOKING_STATUS = {"booked": "Đã đặt", "checked_in": "Đã xác nhận", "cancelled": "Đã hủy", "no_show": "Không đến"}
 WEEKDAYS = {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "Thứ Năm", "fri": "Thứ Sáu",
             "sat": "Thứ Bảy", "sun": "Chủ Nhật"}
 #: Who did something, in the audit trail and the activity feed.
@@ -118,7 +121,8 @@ def for_pages(rating_levels: int) -> dict[str, Any]:
     """The labels every page receives in its boot JSON (``QS.labels``)."""
     return {
         "priorities": PRIORITY_NAMES, "ticket_status": TICKET_STATUS, "counter_status": COUNTER_STATUS,
-        "counter_state": COUNTER_STATE, "actions": ACTION_NAMES, "weekdays": WEEKDAYS, "counter_name": COUNTER_NAME,
+        "counter_state": COUNTER_STATE, "actions": ACTION_NAMES, "channels": CHANNEL_NAMES,
+        "booking_status": BOOKING_STATUS, "weekdays": WEEKDAYS, "counter_name": COUNTER_NAME,
         "rating": {str(level): text for level, text in RATING_LABELS[rating_levels].items()},
         "errors": ERROR_TEXT, "http": {str(status): text for status, text in HTTP_STATUS_TEXT.items()},
     }

@@ -97,6 +97,11 @@
       QS.$("#cur-waited").textContent = QS.duration(
         (new Date(ticket.called_at || Date.now()) - new Date(ticket.issued_at)) / 1000);
       QS.$("#cur-priority").textContent = ticket.priority ? PRIORITY_NAMES[ticket.priority] || ticket.priority : "Không";
+      var channel = ticket.channel || "kiosk";
+      var channelNode = QS.$("#cur-channel");
+      channelNode.textContent = ((QS.labels.channels || {})[channel] || channel) +
+        (channel === "appointment" && ticket.slot_at ? " lúc " + QS.time(ticket.slot_at) : "");
+      channelNode.setAttribute("data-channel", channel);
       tick();
     }
     var queues = QS.$("#queues");

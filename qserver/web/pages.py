@@ -140,7 +140,8 @@ async def ticket_page(request: Request) -> Response:
     site = _site(request)
     if site is None:
         return unknown_site(request)
-    return render(request, "ticket.html", site, "ticket", ticket_id=request.path_params["ticket_id"])
+    return render(request, "ticket.html", site, "ticket", ticket_id=request.path_params["ticket_id"],
+                  near_ahead=site.online.near_ahead)
 
 
 routes: list = [
