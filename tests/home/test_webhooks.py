@@ -8,7 +8,6 @@ import dataclasses
 import json
 import time
 
-import pytest
 from redis.asyncio import Redis
 
 import config
