@@ -19,6 +19,7 @@ from . import slots as slotting
 from .cccd import age_on, parse_cccd, person_hash
 from .citizen import check_id_number, check_phone, online_open, refuse_closed
 from .home_reads import HomeReads
+from .keys import DAY_TTL_S
 from .reads import guarded
 
 __all__ = ["HomeTransitions", "HOME_ERRORS"]
@@ -307,6 +308,24 @@ class HomeTransitions(HomeReads):
         answer = await self._run("remind_bookings", SWEEP_BATCH, actor="system",
                                  extra_keys=[self.keys.bookings, self.keys.booking_reminders])
         return answer["reminded"]
+
+    async def forget_old_bookings(self) -> int:
+        """Drop bookings whose slot is older than the day keys' lifetime (their days are archived and their
+        counts kept in the booking stats); returns how many."""
+        cutoff = self.now_ms() - DAY_TTL_S * 1000
+        ids = await guarded(self.redis.zrangebyscore(self.keys.booking_index, "-inf", f"({cutoff}", start=0,
+                                                     num=SWEEP_BATCH))
+        if not ids:
+            return 0
+        blobs = await guarded(self.redis.hmget(self.keys.bookings, ids))
+        codes = [json.loads(blob)["code"] for blob in blobs if blob]
+        pipe = self.redis.pipeline(transaction=True)  # old bookings never change: blind deletes in one MULTI
+        pipe.hdel(self.keys.bookings, *ids)
+        if codes:
+            pipe.hdel(self.keys.booking_codes, *codes)
+        pipe.zrem(self.keys.booking_index, *ids)
+        await guarded(pipe.execute())
+        return len(ids)
 
     async def mark_near(self, agency: str, ahead: int) -> list[str]:
         """A ``near`` event for each ticket with a phone number at most ``ahead`` from its turn (once)."""

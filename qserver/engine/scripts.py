@@ -245,7 +245,8 @@ CALL_NEXT = r"""
 -- ARGV[8] counter id, [9] appointment calls in a row allowed at an agency while one of its walk-ins has
 -- waited longer than [10] ms (0: no limit).
 -- KEYS after the queues: the appointments of each agency (ARGV[7]'s order: checked-in appointment tickets
--- by slot time), then the blend hash (agency → appointment calls in a row).
+-- by slot time), then the blend hash (agency → calls in a row of appointments whose time had come).
+-- The `called` event of an appointment taken ahead of a walk-in says `appointment_turn`.
 -- Order: priority tickets; then an appointment whose slot time has come (earliest slot first), ahead of
 -- walk-ins, unless its agency has had [9] appointment calls in a row and its oldest walk-in has waited
 -- more than [10] ms; then the first issued (a checked-in appointment waits by its check-in before its time).
@@ -322,7 +323,13 @@ if not chosen then
 end
 local t = get_ticket(chosen)
 if K_BLEND then
-  if turn then redis.call('HINCRBY', K_BLEND, t.agency, 1) else redis.call('HDEL', K_BLEND, t.agency) end
+  -- the streak counts calls of appointments whose time has come (taken ahead or in their natural place);
+  -- any other call at the agency ends it
+  if t.slot_at and t.slot_at <= now and not t.returned then
+    redis.call('HINCRBY', K_BLEND, t.agency, 1)
+  else
+    redis.call('HDEL', K_BLEND, t.agency)
+  end
   if t.slot_at and akey[t.agency] then redis.call('ZREM', akey[t.agency], t.id) end
 end
 call_ticket(c, t, turn and {appointment_turn = true} or nil)

@@ -149,6 +149,7 @@ class HomeWorker:
             if engine.site.appointments.enabled:
                 await engine.remind_bookings()
                 await engine.expire_bookings()
+                await engine.forget_old_bookings()
         if self.metrics is not None:
             self.metrics.worker_sites.set(len(self.owned))
 

@@ -227,3 +227,15 @@ async def test_every_booking_gets_its_own_code(home_engine):
     assert len({b["code"] for b in answers}) == 8 and len({b["id"] for b in answers}) == 8
     counts, _closed = await home_engine.slot_state(dt.date(2026, 11, 25))
     assert [counts[f"{TU_PHAP}|{t}"] for t in ("13:00", "14:00", "15:00", "16:00")] == [2, 2, 2, 2]
+
+
+async def test_bookings_older_than_the_day_keys_are_forgotten(home_engine, clock):
+    """46 days after its slot a booking (and its code) is dropped; its day's counts stay."""
+    made = (await home_engine.book(TU_PHAP, TOMORROW, "09:00", id_number=ID_A, phone=PHONE_A))["booking"]
+    clock.advance(days=45)
+    assert await home_engine.forget_old_bookings() == 0
+    clock.advance(days=2)
+    assert await home_engine.forget_old_bookings() == 1
+    with pytest.raises(NotFound):
+        await home_engine.booking_by_code(made["code"])
+    assert (await home_engine.booking_stats(dt.date(2026, 11, 25)))[TU_PHAP]["booked"] == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import time
 
 from redis.asyncio import Redis
@@ -226,3 +227,32 @@ async def test_booking_reminders_and_no_shows_come_from_the_sweep(redis_server, 
     reminder = receiver.of("booking-reminder")[0]
     assert reminder["booking"]["code"] == booking["code"][:4] + "-" + booking["code"][4:]
     assert "Nhắc lịch hẹn Sở Tư pháp lúc 10:00" in reminder["message"]
+
+
+def test_qserver_webhook_set_show_and_clear(redis_server, flushed, tmp_path):
+    """`qserver webhook set` stores the URL and a fresh secret (printed once), `show` never prints it and
+    says where the webhook comes from, `clear` falls back to the site file; a bad URL or event is refused."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QSERVER_REDIS_URL": redis_server.url, "QSERVER_DATA_DIR": str(tmp_path)}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "qserver", "webhook", *args], env=env, capture_output=True,
+                              text=True, timeout=TIMEOUT * 3)
+
+    made = run("set", "--site", "cantho", "--url", "https://sms.cantho.gov.vn/qserver",
+               "--events", "ticket-called,booking-confirmed")
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip().splitlines()[-1]
+    assert len(secret) >= 40
+    shown = run("show", "--site", "cantho")
+    state = json.loads(shown.stdout)
+    assert (state["url"], state["source"], state["events"]) == ("https://sms.cantho.gov.vn/qserver", "redis",
+                                                                ["ticket-called", "booking-confirmed"])
+    assert secret not in shown.stdout and state["set_by"].startswith("admin")
+    assert run("set", "--site", "cantho", "--url", "sms.cantho.gov.vn").returncode != 0
+    bad_event = run("set", "--site", "cantho", "--url", "https://x.vn/h", "--events", "ticket-gone")
+    assert bad_event.returncode != 0 and "ticket-gone" in bad_event.stderr
+    assert run("clear", "--site", "cantho").returncode == 0
+    assert json.loads(run("show", "--site", "cantho").stdout)["url"] is None
