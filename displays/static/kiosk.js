@@ -45,7 +45,7 @@
     armIdle();
     if (step === "options") setTimeout(function () { QS.$("#cccd").focus(); }, 50);
     if (step === "checkin") setTimeout(function () { QS.$("#checkin-code").focus(); }, 50);
-    QS.$("#open-checkin").parentNode.hidden = step === "checkin" || step === "ticket";
+    QS.$("#open-checkin").parentNode.hidden = !QS.boot.appointments || step === "checkin" || step === "ticket";
   }
   /** Back to the first screen after a while without a touch (the next citizen should not inherit a choice). */
   function armIdle() {

@@ -106,7 +106,7 @@
   soundButton.addEventListener("click", function () {
     try { if (AudioCtor && !audio) audio = new AudioCtor(); if (audio) audio.resume(); } catch (e) { audio = null; }
     vibrate(60);  // a tap grants vibration too
-    soundButton.textContent = "🔔 Đã bật âm báo";
+    soundButton.textContent = "Đã bật âm báo ✓";
     soundButton.disabled = true;
     trace.sound = !!audio;
   });

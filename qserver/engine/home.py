@@ -248,7 +248,7 @@ class HomeTransitions(HomeReads):
             a.slug for a in self.site.agencies if slotting.takes_bookings(self.site, a.slug)]
         bounds = []
         for name, value in (("from", start), ("to", end)):
-            if value is not None and (not isinstance(value, str) or not slotting._TIME_RE.match(value)):
+            if value is not None and (not isinstance(value, str) or not slotting.TIME_RE.match(value)):
                 raise InvalidField(f"'{name}' phải là giờ dạng HH:MM, không phải {value!r}. / '{name}' must be HH:MM.")
             bounds.append(value)
         low, high = bounds[0] or "00:00", bounds[1] or "24:00"
@@ -263,7 +263,7 @@ class HomeTransitions(HomeReads):
                           reason: Any = "", actor: str = "") -> dict[str, Any]:
         """Close the slots of a day (one agency or all, ``start``..``end`` or the whole day); their standing
         bookings are cancelled (each a ``booking_cancelled`` event: the citizens are told)."""
-        date = slotting._day(day)
+        date = slotting.parse_day(day)
         if not isinstance(reason, str) or len(reason) > 200:
             raise InvalidField("'reason' phải là chuỗi tối đa 200 ký tự. / 'reason' must be a string of at most 200 "
                                "characters.")
@@ -279,7 +279,7 @@ class HomeTransitions(HomeReads):
 
     async def open_slots(self, day: Any, *, agency: Any = None, start: Any = None, end: Any = None,
                          actor: str = "") -> dict[str, Any]:
-        date = slotting._day(day)
+        date = slotting.parse_day(day)
         fields = self._slot_fields(date, agency, start, end)
         return await self._run("open_slots", date.isoformat(), *fields, actor=actor,
                                extra_keys=[self.keys.closed_slots(date.isoformat())])

@@ -23,14 +23,15 @@ from config import Site
 from ..exceptions import Conflict, InvalidField, NotFound
 from . import hours
 
-__all__ = ["Slot", "takes_bookings", "capacity", "day_slots", "find_slot", "check_bookable", "bookable_days",
-           "checkin_window", "reminder_at", "new_code", "normalize_code", "CODE_ALPHABET"]
+__all__ = ["Slot", "takes_bookings", "check_takes_bookings", "capacity", "day_slots", "find_slot", "check_bookable",
+           "bookable_days", "booking_problem", "checkin_window", "reminder_at", "new_code", "normalize_code",
+           "show_code", "parse_day", "TIME_RE", "CODE_ALPHABET"]
 
 #: Booking codes: no 0/O, 1/I/L to misread on a phone or type wrongly at the kiosk.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 _CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
-_TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
+TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,14 @@ def takes_bookings(site: Site, agency: str) -> bool:
     return any(agency in counter.agencies for counter in site.counters)
 
 
+def check_takes_bookings(site: Site, agency: str) -> None:
+    """Conflict ``appointments_disabled`` unless ``agency`` takes bookings."""
+    if not takes_bookings(site, agency):
+        name = site.agency_by_slug[agency].name if agency in site.agency_by_slug else agency
+        raise Conflict(f"{name} chưa nhận đặt lịch hẹn trực tuyến. / {agency!r} takes no appointments.",
+                       code="appointments_disabled")
+
+
 def capacity(site: Site, agency: str) -> int:
     """Bookings one slot of ``agency`` takes (0 when it takes none)."""
     if not takes_bookings(site, agency):
@@ -95,7 +104,8 @@ def day_slots(site: Site, day: dt.date) -> list[tuple[dt.time, dt.time]]:
     return result
 
 
-def _day(text: object) -> dt.date:
+def parse_day(text: object) -> dt.date:
+    """An ISO date from a request; InvalidField naming the value otherwise."""
     if isinstance(text, str):
         try:
             return dt.date.fromisoformat(text)
@@ -107,12 +117,9 @@ def _day(text: object) -> dt.date:
 
 def find_slot(site: Site, agency: str, day: object, time: object) -> Slot:
     """The slot of ``agency`` at ``day`` (ISO date) ``time`` (``HH:MM``), or a refusal saying why not."""
-    if not takes_bookings(site, agency):
-        name = site.agency_by_slug[agency].name if agency in site.agency_by_slug else agency
-        raise Conflict(f"{name} chưa nhận đặt lịch hẹn trực tuyến. / {agency!r} takes no appointments.",
-                       code="appointments_disabled")
-    date = _day(day)
-    if not isinstance(time, str) or not _TIME_RE.match(time):
+    check_takes_bookings(site, agency)
+    date = parse_day(day)
+    if not isinstance(time, str) or not TIME_RE.match(time):
         raise InvalidField(f"'time' phải là giờ dạng HH:MM, không phải {time!r}. / 'time' must be like 07:30.")
     for start, end in day_slots(site, date):
         if f"{start:%H:%M}" == time:

@@ -42,7 +42,8 @@ async def _limit_writes(request: Request, engine: SiteEngine, id_number: Any) ->
                        "Số CCCD này đã gửi quá nhiều yêu cầu hôm nay.")
 
 
-async def _limit_codes(request: Request) -> None:
+async def limit_codes(request: Request) -> None:
+    """Count one booking-code lookup against the client address (guessing codes takes ages at this pace)."""
     limits = request.app.state.limits
     await limits.check(limits.codes_per_address, "code", _address(request),
                        "Quá nhiều lần tra cứu mã lịch hẹn từ địa chỉ này.")
@@ -110,9 +111,8 @@ async def site_slots(request: Request) -> Response:
     """``GET .../slots?agency=&date=``: the slots of an agency on a day with what is left (public)."""
     engine = engine_of(request)
     agency = engine.agency(request.query_params.get("agency"))
-    day = slotting._day(request.query_params.get("date") or engine.today())
-    if not slotting.takes_bookings(engine.site, agency.slug):
-        slotting.find_slot(engine.site, agency.slug, day.isoformat(), "00:00")  # raises appointments_disabled
+    day = slotting.parse_day(request.query_params.get("date") or engine.today())
+    slotting.check_takes_bookings(engine.site, agency.slug)
     return json_response({"agency": agency.slug, "agency_name": agency.name, "date": day.isoformat(),
                           "slots": await engine.slots_view(agency.slug, day)})
 
@@ -132,14 +132,14 @@ async def create_booking(request: Request) -> Response:
 async def get_booking(request: Request) -> Response:
     """``GET .../bookings/{code}`` (public: the code is the holder's secret)."""
     engine = engine_of(request)
-    await _limit_codes(request)
+    await limit_codes(request)
     booking = await engine.booking_by_code(request.path_params["code"])
     return _booking_body(engine, booking)
 
 
 async def cancel_booking(request: Request) -> Response:
     engine = engine_of(request)
-    await _limit_codes(request)
+    await limit_codes(request)
     answer = await engine.cancel_booking(request.path_params["code"])
     return _booking_body(engine, answer["booking"])
 
@@ -147,7 +147,7 @@ async def cancel_booking(request: Request) -> Response:
 async def move_booking(request: Request) -> Response:
     """``POST .../bookings/{code}/move`` {date, time}."""
     engine = engine_of(request)
-    await _limit_codes(request)
+    await limit_codes(request)
     body = await read_body(request)
     answer = await engine.move_booking(request.path_params["code"], body.get("date"), body.get("time"))
     return _booking_body(engine, answer["booking"])
@@ -195,7 +195,7 @@ async def open_slots(request: Request) -> Response:
 async def appointments_of_day(request: Request) -> Response:
     """``GET .../appointments/{date}`` (manager): the day's slots with their bookings."""
     engine, _grant = await _manager(request)
-    day = slotting._day(request.path_params["date"])
+    day = slotting.parse_day(request.path_params["date"])
     return json_response(await appointments_of(engine, day, with_bookings=True))
 
 

@@ -13,7 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..exceptions import NotFound
-from .home_api import appointment_options_of, online_options
+from ..exceptions import QServerError
+from .home_api import appointment_options_of, limit_codes, online_options
 from .pages import not_found, render, unknown_site
 from .qr import qr_svg
 
@@ -66,9 +67,13 @@ async def booking_qr(request: Request) -> Response:
     if engine is None:
         return unknown_site(request)
     try:
+        await limit_codes(request)  # the QR says whether a code exists: as limited as any lookup by code
         booking = await engine.booking_by_code(request.path_params["code"])
     except NotFound:
         return not_found(request, "Không tìm thấy lịch hẹn này.", "No such booking.")
+    except QServerError as exc:
+        return Response(exc.message, status_code=exc.status, headers={"Retry-After": str(exc.details.get(
+            "retry_after_s", 60))}, media_type="text/plain; charset=utf-8")
     base = str(request.base_url).rstrip("/")
     return _svg(qr_svg(f"{base}/s/{engine.site.slug}/hen/{booking['code']}"))
 

@@ -21,6 +21,7 @@ from config import Site
 from displays import STATIC_DIR, TEMPLATES_DIR
 
 from .. import labels
+from ..engine import slots
 from ..present import present_layout
 
 __all__ = ["routes", "render", "not_found", "unknown_site", "unknown_counter", "PAGE_HEADERS"]
@@ -127,7 +128,8 @@ async def kiosk(request: Request) -> Response:
     site = _site(request)
     if site is None:
         return unknown_site(request)
-    return render(request, "kiosk.html", site, "kiosk")
+    return render(request, "kiosk.html", site, "kiosk",
+                  appointments=any(slots.takes_bookings(site, a.slug) for a in site.agencies))
 
 
 async def officer_pad(request: Request) -> Response:

@@ -9,8 +9,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+import shutil
+from pathlib import Path
+
 from tests.home.conftest import ID_A, ID_B, PHONE_A
 from tests.support import TIMEOUT, wait_until
+from tests.support.browser import SCREENSHOTS_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -52,13 +56,21 @@ def phone(pages, path: str, sleep: Sleep | None = None):
     return pages.open(path, before=prepare, **PHONE)
 
 
+def shot(page, tmp_path: Path, name: str) -> None:
+    """A screenshot into the test's folder (and QSERVER_SCREENSHOTS_DIR when set: docs/screenshots)."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    if SCREENSHOTS_DIR:
+        shutil.copy(path, Path(SCREENSHOTS_DIR) / path.name)
+
+
 def call_next(server, token: str, counter: str) -> dict:
     response = server.call("POST", f"{SITE}/counters/{counter}/call-next", token, {})
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_take_a_number_on_the_phone_see_it_move_and_get_the_nudge(home_server, home_pages):
+def test_take_a_number_on_the_phone_see_it_move_and_get_the_nudge(home_server, home_pages, tmp_path):
     """Five walk-ins wait; the phone takes a number (ahead 5), follows it as officers call (4 …), alerts at
     3 ahead (banner, title, vibration, sound), and alerts again when called while the phone was offline."""
     kiosk, manager = home_server.token("kiosk"), home_server.token("manager")
@@ -75,6 +87,7 @@ def test_take_a_number_on_the_phone_see_it_move_and_get_the_nudge(home_server, h
     page.tap("#take")
     expect(page.locator("#cccd-bad")).to_be_visible()       # checked on the phone before it is sent
     page.fill("#cccd", "0922 0000 1234")
+    shot(page, tmp_path, "phone-take-number")
     page.tap("#take")
     page.wait_for_url(re.compile(r"/t/cantho/\d{8}-V006$"))
     page.wait_for_selector("html[data-online='1']")
@@ -84,7 +97,7 @@ def test_take_a_number_on_the_phone_see_it_move_and_get_the_nudge(home_server, h
     assert page.locator("#t-qr-img").evaluate("img => img.complete && img.naturalWidth > 0")
     expect(page.locator("#t-alert")).to_be_hidden()
     page.tap("#t-sound")                                     # the tap that lets the page play sound
-    expect(page.locator("#t-sound")).to_have_text("🔔 Đã bật âm báo")
+    expect(page.locator("#t-sound")).to_have_text("Đã bật âm báo ✓")
 
     counter = "32"
     call_next(home_server, manager, counter)
@@ -96,6 +109,7 @@ def test_take_a_number_on_the_phone_see_it_move_and_get_the_nudge(home_server, h
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("còn 3 người trước bạn")
     assert page.title().startswith("🔔 Sắp đến lượt")
+    shot(page, tmp_path, "phone-ticket-near")
     trace = page.evaluate("QS_TICKET")
     assert [a["kind"] for a in trace["alerts"]] == ["near"] and trace["beeps"] == 1 and trace["sound"] is True
     assert len(page.evaluate("window.__vibrated")) == 2     # the tap's short buzz, then the alert's pattern
@@ -139,7 +153,7 @@ def test_a_refused_online_number_says_why_in_vietnamese(home_server, home_pages)
     assert home_server.call("GET", f"{SITE}/state").json()["waiting"][TU_PHAP] == 1
 
 
-def test_book_a_visit_see_its_code_and_qr_then_check_in_at_the_kiosk(home_server, home_pages):
+def test_book_a_visit_see_its_code_and_qr_then_check_in_at_the_kiosk(home_server, home_pages, tmp_path):
     """Book the first free slot of Sở Tư pháp on the phone; the confirmation shows the code and its QR; the
     kiosk checks it in by the code (as a scanner would type the QR's address) and prints the appointment's
     ticket; a second booking is cancelled from its page and its place is free again."""
@@ -151,6 +165,7 @@ def test_book_a_visit_see_its_code_and_qr_then_check_in_at_the_kiosk(home_server
     first_slot.tap()
     page.fill("#cccd", ID_A)
     page.fill("#phone", "0912 345 678")
+    shot(page, tmp_path, "phone-booking")
     page.tap("#book-go")
     page.wait_for_url(re.compile(r"/s/cantho/hen/[A-Z2-9]{8}$"))
     code = page.url.rsplit("/", 1)[1]
@@ -158,6 +173,7 @@ def test_book_a_visit_see_its_code_and_qr_then_check_in_at_the_kiosk(home_server
     expect(page.locator("#b-time")).to_have_text(time)
     expect(page.locator("#b-status")).to_have_text("Đã đặt")
     page.wait_for_function("document.querySelector('#b-qr-img').naturalWidth > 0")
+    shot(page, tmp_path, "phone-booking-confirmation")
 
     kiosk = home_pages.open(f"/k/cantho?token={home_server.token('kiosk')}", has_touch=True)
     kiosk.tap("#open-checkin")
