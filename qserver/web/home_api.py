@@ -9,6 +9,7 @@ token (401), site/agency/booking (404), right (403), body (422), state (409, in 
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -209,8 +210,9 @@ async def webhook_status(request: Request) -> Response:
     for key in ("last_ok_at", "failing_since", "last_error_at"):
         if status.get(key) is not None:
             status[key] = iso(engine.site, status[key])
+    events = json.loads(stored["events"]) if stored.get("url") and stored.get("events") else list(config.events)
     return json_response({"url": url or None, "source": "redis" if stored.get("url") else ("config" if url else None),
-                          "events": list(config.events), "status": status})
+                          "events": events, "status": status})
 
 
 async def webhook_test(request: Request) -> Response:
