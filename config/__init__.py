@@ -11,11 +11,12 @@ from .check import FileResult, Report, check_paths
 from .exceptions import ConfigError, Problem
 from .folder import load_folder
 from .groups import group_names, sites_in_group
+from .model import WEBHOOK_EVENTS, Appointments, Online, Webhook
 from .site import Agency, Announce, Counter, Floor, Site, load_site, parse_site
 
 __all__ = [
-    "Agency", "Announce", "ConfigError", "Counter", "FileResult", "Floor", "Problem", "Report", "Site",
-    "BUILTIN_SITES_DIR",
+    "Agency", "Announce", "Appointments", "ConfigError", "Counter", "FileResult", "Floor", "Online", "Problem",
+    "Report", "Site", "Webhook", "WEBHOOK_EVENTS", "BUILTIN_SITES_DIR",
     "CITIES_DIR", "check_paths", "group_names", "load_folder", "load_site", "load_sites", "parse_site",
     "sites_in_group",
 ]

@@ -5,7 +5,7 @@ ending in ``.toml``) names one file instead, relative to the site file.
 
 How the two files combine (docs/deploy-city.md says the same for people writing them):
 
-- ``[site]``, ``[hours]``, ``[announce]``: key by key, the site's value wins (``sat = [...]`` in the
+- ``[site]``, ``[hours]``, ``[announce]``, ``[online]``, ``[appointments]``, ``[webhook]``: key by key, the site's value wins (``sat = [...]`` in the
   site adds Saturday to the template's weekdays; ``mon = []`` closes Monday).
 - ``[[floors]]``, ``[[counters]]``: the site's list, when it has one, replaces the template's.
 - ``[[agencies]]``: the template's, in its order; a site entry with the same slug changes only the keys
@@ -29,7 +29,7 @@ from .source import ARRAYS, Doc, Node, read_doc
 __all__ = ["TEMPLATE_DIR", "Layout", "Templates", "layout_of"]
 
 TEMPLATE_DIR = "_templates"
-TABLES = ("site", "hours", "announce")
+TABLES = ("site", "hours", "announce", "online", "appointments", "webhook")
 SECTIONS = (*TABLES, *ARRAYS)
 SITE_ONLY = ("template", "drop_agencies")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")

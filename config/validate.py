@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .exceptions import ConfigError, Problem
 from .inherit import Layout
-from .model import Agency, Announce, Counter, Floor, Site
+from .model import WEBHOOK_EVENTS, Agency, Announce, Appointments, Counter, Floor, Online, Site, Webhook
 from .source import Node
 
 __all__ = ["Validator", "WEEKDAYS"]
@@ -20,6 +20,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 COUNTER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
 SESSION_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+HOUR_RE = re.compile(r"^(\d{2}):(\d{2})$")
+URL_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _positive = lambda v: v >= 0  # noqa: E731
 
 
@@ -105,13 +107,14 @@ class Validator:
         agency_slugs = {a.slug for a in agencies} if layout.arrays["agencies"] is not None or not self.partial else None
         counters = self.counters(floor_numbers, agency_slugs)
         hours, holidays, announce = self.hours(), self.holidays(), self.announce()
+        home = dict(online=self.online(), appointments=self.appointments(agency_slugs), webhook=self.webhook())
         self.served(agencies, counters)
         self.unknown_keys()
         if self.partial:
             return None
         return Site(slug=slug or "", name=name or "", timezone=timezone or "Asia/Ho_Chi_Minh",
                     floors=floors, agencies=agencies, counters=counters, hours=hours, holidays=holidays,
-                    announce=announce, template=layout.template_name, source=layout.doc.path, **fields)
+                    announce=announce, template=layout.template_name, source=layout.doc.path, **fields, **home)
 
     def served(self, agencies: tuple[Agency, ...], counters: tuple[Counter, ...]) -> None:
         """With a template, an agency nobody serves is a mistake (a kiosk would hand out its tickets)."""
@@ -289,6 +292,85 @@ class Validator:
                 self.problem(node, f"{key} uses an unknown placeholder {exc} (use {{number}}, {{counter}}, {{floor}})",
                              key)
         return announce
+
+
+    # -- from home: online numbers, appointments, webhooks (docs/webhooks.md, README) ------------------
+    def online(self) -> Online:
+        node, base = self.layout.tables["online"], Online()
+        start = self.get(node, "from", str, "", check=lambda v: v == "" or _hour(v) is not None,
+                         hint='a local time like "06:00" (or "" for "only while receiving")')
+        return Online(
+            enabled=self.get(node, "enabled", bool, base.enabled),
+            start=_hour(start) if start else None,
+            max_per_person=self.get(node, "max_per_person", int, base.max_per_person, check=lambda v: 1 <= v <= 20,
+                                    hint="1 to 20"),
+            no_show_limit=self.get(node, "no_show_limit", int, base.no_show_limit, check=_positive,
+                                   hint="a whole number ≥ 0 (0: never bar anyone)"),
+            no_show_days=self.get(node, "no_show_days", int, base.no_show_days, check=lambda v: 1 <= v <= 40,
+                                  hint="1 to 40 days (tickets are kept 45 days)"),
+            near_ahead=self.get(node, "near_ahead", int, base.near_ahead, check=lambda v: 1 <= v <= 50,
+                                hint="1 to 50 people ahead"),
+        )
+
+    def appointments(self, agency_slugs: set[str] | None) -> Appointments:
+        node, base = self.layout.tables["appointments"], Appointments()
+        minutes = lambda low, high: (lambda v: low <= v <= high)  # noqa: E731
+        agencies = tuple(self.get(node, "agencies", list, [], check=_names, hint="a list of agency slugs"))
+        for slug in agencies:
+            if agency_slugs is not None and slug not in agency_slugs:
+                self.problem(node, f"unknown agency '{slug}' in agencies", "agencies")
+        result = Appointments(
+            enabled=self.get(node, "enabled", bool, base.enabled),
+            agencies=agencies,
+            share=float(self.get(node, "share", (int, float), base.share, check=lambda v: 0 <= v <= 1,
+                                 hint="a share between 0 and 1")),
+            slot_minutes=self.get(node, "slot_minutes", int, base.slot_minutes, check=minutes(5, 240),
+                                  hint="5 to 240 minutes"),
+            service_minutes=self.get(node, "service_minutes", int, base.service_minutes, check=minutes(1, 240),
+                                     hint="1 to 240 minutes"),
+            days_ahead=self.get(node, "days_ahead", int, base.days_ahead, check=minutes(0, 60), hint="0 to 60 days"),
+            min_notice_minutes=self.get(node, "min_notice_minutes", int, base.min_notice_minutes,
+                                        check=minutes(0, 7 * 24 * 60), hint="0 to 10080 minutes"),
+            max_per_person=self.get(node, "max_per_person", int, base.max_per_person, check=minutes(1, 20),
+                                    hint="1 to 20"),
+            checkin_before_minutes=self.get(node, "checkin_before_minutes", int, base.checkin_before_minutes,
+                                            check=minutes(0, 240), hint="0 to 240 minutes"),
+            grace_minutes=self.get(node, "grace_minutes", int, base.grace_minutes, check=minutes(0, 240),
+                                   hint="0 to 240 minutes"),
+            reminder_minutes=self.get(node, "reminder_minutes", int, base.reminder_minutes,
+                                      check=minutes(0, 7 * 24 * 60), hint="0 to 10080 minutes"),
+            streak_max=self.get(node, "streak_max", int, base.streak_max, check=minutes(0, 50),
+                                hint="0 (no limit) to 50 calls"),
+            walk_in_guard_s=self.get(node, "walk_in_guard_s", int, base.walk_in_guard_s, check=_positive,
+                                     hint="seconds ≥ 0"),
+        )
+        return result
+
+    def webhook(self) -> Webhook:
+        node, base = self.layout.tables["webhook"], Webhook()
+        url = self.get(node, "url", str, "", check=lambda v: v == "" or URL_RE.match(v),
+                       hint="an http:// or https:// address (or \"\")")
+        events = self.get(node, "events", list, list(base.events), check=_names, hint="a list of event names")
+        for name in events:
+            if name not in WEBHOOK_EVENTS:
+                self.problem(node, f"unknown webhook event '{name}' (known: {', '.join(WEBHOOK_EVENTS)})", "events")
+        secret = self.get(node, "secret", str, "")
+        if url and not secret:
+            self.problem(node, "a webhook url needs a secret to sign its messages with", "secret")
+        return Webhook(url=url or "", secret=secret or "",
+                       events=tuple(e for e in events if e in WEBHOOK_EVENTS),
+                       give_up_after_s=self.get(node, "give_up_after_s", int, base.give_up_after_s,
+                                                check=lambda v: 60 <= v <= 7 * 86400, hint="60 to 604800 seconds"))
+
+
+def _hour(text: str) -> dt.time | None:
+    match = HOUR_RE.match(text)
+    if not match:
+        return None
+    try:
+        return dt.time(int(match.group(1)), int(match.group(2)))
+    except ValueError:
+        return None
 
 
 def _names(value: list) -> bool:

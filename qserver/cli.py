@@ -1,4 +1,4 @@
-"""``qserver`` command line: run, demo, check-config, token, user, stats, simulate.
+"""``qserver`` command line: run, demo, check-config, token, user, webhook, stats, simulate.
 
 Settings come from flags, then ``QSERVER_*`` environment variables, then defaults. Logging is
 configured here and nowhere else.
@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_config)
 
     access.add_parsers(sub, lambda command: lambda args: command(args, _settings(args)))
+    from .notify.command import add_parser as add_webhook_parser
+
+    add_webhook_parser(sub, lambda command: lambda args: command(args, _settings(args)))
 
     p = sub.add_parser("stats", help="a day's report per agency and counter")
     p.add_argument("--site", default="cantho")

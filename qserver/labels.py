@@ -11,9 +11,10 @@ from typing import Any
 
 __all__ = [
     "PRIORITY_NAMES", "TICKET_STATUS", "COUNTER_STATUS", "COUNTER_STATUS_WORDS", "COUNTER_STATE", "ACTION_NAMES", "RATING_LABELS",
-    "WEEKDAYS", "ROLE_NAMES", "ERROR_TEXT", "HTTP_STATUS_TEXT", "CITY_LEVELS", "CITY_PROBLEMS", "PLAN_KINDS",
-    "HISTORY_DAY_STATUS", "MISS_REASONS", "WHAT_IF_KINDS", "PLAN_RISK_STATUS", "staffing_labels", "PRINTER_PROBLEMS",
-    "PRINTER_VIA", "ONLINE_FILING", "NO_PROCEDURE", "counter_name", "lower_first", "for_pages", "for_city_page",
+    "WEEKDAYS", "ROLE_NAMES", "CHANNEL_NAMES", "BOOKING_STATUS", "ERROR_TEXT", "HTTP_STATUS_TEXT", "CITY_LEVELS",
+    "CITY_PROBLEMS", "PLAN_KINDS", "HISTORY_DAY_STATUS", "MISS_REASONS", "WHAT_IF_KINDS", "PLAN_RISK_STATUS",
+    "staffing_labels", "PRINTER_PROBLEMS", "PRINTER_VIA", "ONLINE_FILING", "NO_PROCEDURE", "counter_name",
+    "lower_first", "for_pages", "for_city_page",
 ]
 
 PRIORITY_NAMES = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
@@ -44,6 +45,9 @@ RATING_LABELS = {
     3: {3: "Rất hài lòng", 2: "Hài lòng", 1: "Không hài lòng"},
     5: {5: "Rất hài lòng", 4: "Hài lòng", 3: "Bình thường", 2: "Không hài lòng", 1: "Rất không hài lòng"},
 }
+#: How a ticket came (officer pad, console, reports).
+CHANNEL_NAMES = {"kiosk": "Lấy tại máy", "online": "Trực tuyến", "appointment": "Lịch hẹn"}
+BOOKING_STATUS = {"booked": "Đã đặt", "checked_in": "Đã xác nhận", "cancelled": "Đã hủy", "no_show": "Không đến"}
 WEEKDAYS = {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "Thứ Năm", "fri": "Thứ Sáu",
             "sat": "Thứ Bảy", "sun": "Chủ Nhật"}
 #: Who did something, in the audit trail and the activity feed.
@@ -90,6 +94,8 @@ ERROR_TEXT = {
     "unknown_ticket": "Không tìm thấy số thứ tự này.",
     "not_found": "Không tìm thấy.",
     "method_not_allowed": "Địa chỉ này không nhận thao tác đó.",
+    "unknown_booking": "Không tìm thấy lịch hẹn với mã này.",
+    "unknown_slot": "Không có khung giờ hẹn này.",
     "closed_hours": "Ngoài giờ tiếp nhận.",
     "counter_paused": "Quầy đang tạm nghỉ. Bấm “Tiếp tục” trước.",
     "counter_closed": "Quầy đang đóng.",
@@ -115,6 +121,24 @@ ERROR_TEXT = {
     "printer_offline": "Máy in không hoạt động — mời lấy số ở máy bên cạnh",
     "cover_open": "Nắp máy in đang mở — mời lấy số ở máy bên cạnh",
     "printer_error": "Máy in đang gặp lỗi — mời lấy số ở máy bên cạnh",
+    "online_disabled": "Trung tâm chưa nhận lấy số trực tuyến.",
+    "online_closed": "Hiện chưa đến giờ lấy số trực tuyến.",
+    "online_limit": "Bạn đã giữ đủ số lượng số trực tuyến cho phép trong ngày.",
+    "online_barred": "Bạn đã vắng mặt nhiều lần khi đến lượt; vui lòng đến trung tâm lấy số tại máy.",
+    "appointments_disabled": "Cơ quan này chưa nhận đặt lịch hẹn trực tuyến.",
+    "slot_unavailable": "Không thể đặt khung giờ này lúc này.",
+    "slot_full": "Khung giờ này đã hết chỗ.",
+    "slot_closed": "Khung giờ này đã đóng.",
+    "same_slot": "Lịch hẹn đã ở khung giờ này.",
+    "already_booked": "Bạn đã có lịch hẹn ở cơ quan này trong ngày đã chọn.",
+    "booking_limit": "Bạn đã giữ đủ số lịch hẹn cho phép.",
+    "booking_cancelled": "Lịch hẹn này đã bị hủy.",
+    "booking_used": "Lịch hẹn này đã được xác nhận.",
+    "booking_expired": "Lịch hẹn này đã quá hạn.",
+    "checkin_too_early": "Chưa đến giờ xác nhận lịch hẹn.",
+    "checkin_too_late": "Đã quá giờ hẹn; vui lòng lấy số thường.",
+    "invalid_id_number": "Số căn cước công dân phải gồm đúng 12 chữ số.",
+    "invalid_phone": "Số điện thoại di động không hợp lệ.",
     "invalid_change": "Thay đổi này không áp dụng được cho kế hoạch.",
     "invalid_state": "Không đọc được tình hình hiện tại của trung tâm.",
     "no_history": "Chưa đủ số liệu các ngày trước để dự báo.",
@@ -147,7 +171,8 @@ def for_pages(rating_levels: int) -> dict[str, Any]:
     """The labels every page receives in its boot JSON (``QS.labels``)."""
     return {
         "priorities": PRIORITY_NAMES, "ticket_status": TICKET_STATUS, "counter_status": COUNTER_STATUS,
-        "counter_state": COUNTER_STATE, "actions": ACTION_NAMES, "weekdays": WEEKDAYS, "counter_name": COUNTER_NAME,
+        "counter_state": COUNTER_STATE, "actions": ACTION_NAMES, "channels": CHANNEL_NAMES,
+        "booking_status": BOOKING_STATUS, "weekdays": WEEKDAYS, "counter_name": COUNTER_NAME,
         "rating": {str(level): text for level, text in RATING_LABELS[rating_levels].items()},
         "errors": ERROR_TEXT, "http": {str(status): text for status, text in HTTP_STATUS_TEXT.items()},
         "online": {"true": ONLINE_FILING[True], "false": ONLINE_FILING[False]}, "no_procedure": NO_PROCEDURE,

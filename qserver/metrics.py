@@ -23,6 +23,15 @@ class Metrics:
         self.replication_unconfirmed = Counter(
             "qserver_replication_unconfirmed", "Writes answered before QSERVER_REDIS_WAIT_REPLICAS replicas "
             "confirmed them (within QSERVER_REDIS_WAIT_TIMEOUT_MS)", ["site", "operation"], registry=self.registry)
+        self.webhooks = Counter("qserver_webhook_deliveries_total",
+                                "Webhook delivery attempts by outcome (ok, retry, given_up) in this process",
+                                ["site", "result"], registry=self.registry)
+        self.webhook_failing = Gauge("qserver_webhook_failing", "1 while a site's webhook deliveries fail",
+                                     ["site"], registry=self.registry)
+        self.webhook_backlog = Gauge("qserver_webhook_backlog", "Events read but not yet delivered, per site",
+                                     ["site"], registry=self.registry)
+        self.worker_sites = Gauge("qserver_worker_sites", "Sites whose from-home worker lease this process holds",
+                                  registry=self.registry)
         self.latency = Histogram("qserver_request_seconds", "Handling time of engine requests", ["operation"],
                                  buckets=(0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1.0),
                                  registry=self.registry)

@@ -12,13 +12,17 @@ from typing import Any
 
 from config import Site
 
+from .engine.slots import checkin_window, show_code
 from .labels import counter_name
 
 __all__ = ["iso", "present_layout", "present_ticket", "present_procedure_ref", "present_counter", "present_event",
-           "present_call", "present_notice", "present_state"]
+           "present_call", "present_notice", "present_state", "present_booking", "CHANNELS"]
 
-TICKET_TIMES = ("issued_at", "called_at", "done_at", "rated_at")
-PRIVATE_TICKET_FIELDS = ("seq", "n", "person", "officer", "procedure_name")
+TICKET_TIMES = ("issued_at", "called_at", "done_at", "rated_at", "slot_at")
+PRIVATE_TICKET_FIELDS = ("seq", "n", "person", "officer", "procedure_name", "contact")
+#: How a ticket came: the kiosk (or a manager), a phone (/s/{site}), a booking checked in at the kiosk.
+CHANNELS = ("kiosk", "online", "appointment")
+BOOKING_TIMES = ("slot_at", "created_at", "cancelled_at", "checked_in_at", "expired_at")
 
 
 def iso(site: Site, ms: int | float | None) -> str | None:
@@ -58,6 +62,7 @@ def present_ticket(site: Site, raw: dict[str, Any], *, ahead: int | None = None,
     ticket.setdefault("counter", None)
     ticket.setdefault("outcome", None)
     ticket.setdefault("recalls", 0)
+    ticket.setdefault("channel", "kiosk")
     ticket["agency_name"] = agency.name if agency else raw.get("agency")
     ticket["procedure"] = present_procedure_ref(raw)
     if ahead is not None or "ahead" not in ticket:
@@ -123,7 +128,32 @@ def present_event(site: Site, event_id: str, raw: dict[str, Any] | bytes | str) 
             event["floors"] = [floor.number for floor in site.floors]
     if isinstance(event.get("previous"), dict):  # an empty Lua list arrives as {}
         event["previous"] = []
+    if isinstance(raw.get("booking"), dict):  # the public part only: no code, no person (scripts_home.py)
+        event["booking"] = present_booking(site, raw["booking"])
+    if isinstance(event.get("slots"), dict):  # an empty Lua list
+        event["slots"] = []
     return event
+
+
+def present_booking(site: Site, raw: dict[str, Any], *, with_code: bool = False) -> dict[str, Any]:
+    """A booking as its holder sees it (``with_code``: the code and the confirmation page's address;
+    only answers to the holder, never events, carry them). The keyed person hash is never shown."""
+    agency = site.agency_by_slug.get(raw.get("agency", ""))
+    booking = {key: raw.get(key) for key in ("id", "agency", "day", "time", "status", "ticket", "cancel_reason",
+                                             "cancel_note", "moves")}
+    for key in BOOKING_TIMES:
+        booking[key] = iso(site, raw.get(key))
+    booking["agency_name"] = agency.name if agency else raw.get("agency")
+    booking["floor"] = agency.floor if agency else None
+    if raw.get("slot_at") is not None:
+        start = dt.datetime.fromtimestamp(raw["slot_at"] / 1000, tz=site.tz)
+        opens, closes = checkin_window(site, start)
+        booking["checkin_from"], booking["checkin_until"] = (opens.isoformat(timespec="seconds"),
+                                                             closes.isoformat(timespec="seconds"))
+    if with_code and raw.get("code"):
+        booking["code"] = show_code(raw["code"])
+        booking["url"] = f"/s/{site.slug}/hen/{raw['code']}"
+    return booking
 
 
 def present_notice(site: Site, raw: dict[str, Any]) -> dict[str, Any]:

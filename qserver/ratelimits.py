@@ -6,7 +6,9 @@ own Redis connection pool; what is limited, and how hard, comes from :class:`~qs
 - login attempts per client address, and failed logins per user name: past the second limit the
   account is locked out until the window ends (the managers' console shows it);
 - tickets per kiosk (or manager) token: a kiosk cannot print a thousand tickets a minute;
-- anonymous reads (pages and the public API) per client address.
+- anonymous reads (pages and the public API) per client address;
+- from home: online numbers and bookings per address and per person (CCCD hash), booking codes looked up
+  per address (codes cannot be guessed in the time that allows).
 
 A refusal is :class:`~qserver.exceptions.RateLimited` (429 with ``Retry-After``). When Redis itself fails,
 limits let the request through: the request then meets the same Redis and answers 503 on its own.
@@ -61,6 +63,9 @@ class Limits:
         self.login_failures = _item(settings.limit_login_failures)
         self.issue_per_kiosk = _item(settings.limit_issue_per_kiosk)
         self.reads_per_address = _item(settings.limit_reads_per_address)
+        self.home_per_address = _item(settings.limit_home_per_address)
+        self.home_per_person = _item(settings.limit_home_per_person)
+        self.codes_per_address = _item(settings.limit_codes_per_address)
         self._warned_at = 0.0
 
     async def check(self, item: RateLimitItem | None, kind: str, who: str, message: str) -> None:

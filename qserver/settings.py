@@ -53,6 +53,17 @@ class Settings:
     # Where a kiosk opened with ?printer=agent finds qserver-print-agent (on the kiosk PC itself); the
     # kiosk page's Content-Security-Policy allows connections to this origin and no other.
     print_agent_url: str = "http://127.0.0.1:8089"
+    # ... from home (phones share carrier addresses behind CGNAT: per address is generous, per person strict)
+    limit_home_per_address: str = "60/10 minutes"  # online numbers, bookings, cancels, moves per address
+    limit_home_per_person: str = "10/day"          # the same per CCCD number (its keyed hash)
+    limit_codes_per_address: str = "120/10 minutes"  # booking codes looked up per address (guessing)
+    # The from-home worker (webhooks, booking sweeps): one process per site at a time, by a lease in Redis.
+    home_worker: bool = True              # run it in this process (any number of processes may)
+    public_url: str = ""                  # https://hcc.cantho.gov.vn: absolute links in webhook messages
+    worker_interval_s: float = 5.0        # leases renewed, bookings swept, webhook settings re-read
+    webhook_timeout_s: float = 10.0       # one delivery attempt
+    webhook_backoff_s: float = 1.0        # first retry after this; doubles up to webhook_backoff_max_s
+    webhook_backoff_max_s: float = 300.0
     log_level: str = "info"
 
     def __post_init__(self) -> None:

@@ -63,6 +63,8 @@
     if (find) find.hidden = step !== "floor" && step !== "agency";
     armIdle();
     if (step === "options") setTimeout(function () { QS.$("#cccd").focus(); }, 50);
+    if (step === "checkin") setTimeout(function () { QS.$("#checkin-code").focus(); }, 50);
+    QS.$("#open-checkin").parentNode.hidden = !QS.boot.appointments || step === "checkin" || step === "ticket";
   }
   /** Back to the first screen after a while without a touch (the next citizen should not inherit a choice). */
   function armIdle() {
@@ -198,12 +200,16 @@
     ok.hidden = false;
     ok.textContent = "Đã đọc CCCD số ••••••••" + fields[0].slice(-4);
   }
-  // A scanner types wherever the focus is: on the confirm step, send stray keys to the CCCD field.
+  // A scanner types wherever the focus is: on the confirm step, send stray keys to the CCCD field (on the
+  // check-in step, to the code field).
   document.addEventListener("keydown", function (event) {
-    if (document.body.getAttribute("data-step") !== "options") return;
+    var step = document.body.getAttribute("data-step");
+    if (step !== "options" && step !== "checkin") return;
     var target = event.target;
     if (target && target.tagName === "INPUT") return;
-    if (event.key.length === 1 && !event.ctrlKey && !event.altKey && !event.metaKey) QS.$("#cccd").focus();
+    if (event.key.length === 1 && !event.ctrlKey && !event.altKey && !event.metaKey) {
+      QS.$(step === "options" ? "#cccd" : "#checkin-code").focus();
+    }
   }, true);
   var cccdTimer = null;
   QS.$("#cccd").addEventListener("keydown", function (event) {
@@ -300,6 +306,9 @@
     docList.textContent = "";
     documents.forEach(function (item) { docList.appendChild(QS.h("li", {text: item})); });
     QS.$("#pt-documents-box").hidden = !documents.length;
+    var slot = ticket.channel === "appointment" && ticket.slot_at ? QS.time(ticket.slot_at) : "";
+    QS.$("#pt-slot-row").hidden = QS.$("#tk-slot-label").hidden = QS.$("#tk-slot").hidden = !slot;
+    QS.$("#pt-slot").textContent = QS.$("#tk-slot").textContent = slot ? "lúc " + slot + " (được gọi trước khi đến giờ hẹn)" : "";
     QS.$("#ticket-big").setAttribute("data-ticket", ticket.id);
     QS.$("#tk-qr").innerHTML = "";
     QS.$("#tk-qr").appendChild(QS.h("img", {src: qrDataUrl(trackUrl, 6), alt: "Mã QR theo dõi số " + ticket.number}));
@@ -336,6 +345,39 @@
     alert.hidden = !message;
     alert.textContent = message || "";
   }
+
+  // ---------------------------------------------------------------- check in a booking
+  // The scanner types the booking QR's address (…/hen/<code>) or the CCCD's QR (fields split by "|");
+  // a citizen may type the code. The ticket is called ahead of walk-ins once its time has come.
+  var checkinKey = null, checkingIn = false;
+  function openCheckin() {
+    checkinKey = QS.newKey();
+    QS.$("#checkin-code").value = "";
+    QS.$("#checkin-error").hidden = true;
+    QS.$("#checkin-walk-in").hidden = true;
+    show("checkin");
+  }
+  QS.$("#open-checkin").addEventListener("click", openCheckin);
+  QS.$("#checkin-back").addEventListener("click", restart);
+  QS.$("#checkin-walk-in").addEventListener("click", restart);
+  QS.$("#checkin-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = QS.$("#checkin-code").value.trim();
+    QS.$("#checkin-code").value = "";
+    if (!text || checkingIn) return;
+    checkingIn = true;
+    var body = text.indexOf("|") >= 0 ? {citizen_qr: text, key: checkinKey} : {code: text, key: checkinKey};
+    QS.api("POST", "check-in", {token: token, json: body}).then(function (res) {
+      checkingIn = false;
+      if (res.status === 201 || res.status === 200) { showTicket(res.body); return; }
+      var error = QS.$("#checkin-error");
+      error.hidden = false;
+      error.textContent = QS.splitMessage(QS.errorText(res))[0];
+      var code = res.body && res.body.error && res.body.error.code;
+      QS.$("#checkin-walk-in").hidden = code !== "checkin_too_late" && code !== "unknown_booking";
+      if (res.status === 401) QS.$("#kiosk-setup").hidden = false;
+    });
+  });
 
   QS.$("#print-again").addEventListener("click", function () { if (lastTicket) printTicket(lastTicket, true); });
   QS.$("#ticket-done").addEventListener("click", restart);

@@ -262,7 +262,7 @@
                                                           h("span", {text: a.name, title: a.name})]),
                      procedures ? h("div", {class: "c-procs", title: "Đang chờ theo thủ tục: " + procedures,
                                             text: "Chờ theo thủ tục: " + procedures}) : null]),
-        h("td", {class: "r num c-waiting", text: String(a.waiting)}),
+        h("td", {class: "r num c-waiting", title: channelMix(a), text: String(a.waiting)}),
         h("td", {class: "r num c-longest", "data-since": a.oldest_issued_at || "", text: longest === null ? "—" : QM.clock(longest)}),
         h("td", {class: "r num", title: QM.minutes(a.predicted_wait_s),
                  text: a.waiting || a.counters_open.length ? Math.max(1, Math.round(a.predicted_wait_s / 60)) + " phút" : "—"}),
@@ -273,6 +273,40 @@
                                             onclick: function () { openMove(a.slug); }}, ["Chuyển"])])
       ]));
     });
+  }
+
+  /** "3 trực tuyến, 1 lịch hẹn" among an agency's waiting tickets (the console lists up to 60). */
+  function channelMix(a) {
+    var counts = {};
+    a.tickets.forEach(function (t) { counts[t.channel || "kiosk"] = (counts[t.channel || "kiosk"] || 0) + 1; });
+    return Object.keys(counts).map(function (k) { return counts[k] + " " + ((QS.labels.channels || {})[k] || k).toLowerCase(); })
+      .join(", ");
+  }
+
+  /** Today's bookings per agency and slot, against capacity (agencies that take bookings only). */
+  function renderAppointments() {
+    var info = data.appointments || {agencies: []};
+    QS.$("#appointments-card").hidden = !info.agencies.length;
+    var body = QS.$("#appointments");
+    body.textContent = "";
+    info.agencies.forEach(function (a) {
+      var capacity = a.slots.reduce(function (sum, slot) { return sum + (slot.closed ? 0 : slot.capacity); }, 0);
+      var busy = a.slots.filter(function (slot) { return slot.booked || slot.checked_in || slot.no_show || slot.closed; });
+      body.appendChild(h("tr", {"data-agency": a.slug}, [
+        h("td", {}, [h("div", {class: "c-agency-name"}, [h("span", {class: "prefix", text: a.prefix}),
+                                                          h("span", {text: a.name, title: a.name})])]),
+        h("td", {class: "r num", text: a.booked + "/" + capacity}),
+        h("td", {class: "r num", text: String(a.checked_in)}),
+        h("td", {class: "r num" + (a.no_show ? " bad-text" : ""), text: String(a.no_show)}),
+        h("td", {class: "c-slots"}, busy.length ? busy.map(function (slot) {
+          return h("span", {class: "chip" + (slot.closed ? " closed" : slot.booked >= slot.capacity ? " full" : ""),
+                            "data-slot": slot.time, title: slot.closed ? "Đã đóng" + (slot.reason ? ": " + slot.reason : "") :
+                              "Đã đến " + slot.checked_in + ", không đến " + slot.no_show},
+                   [h("b", {text: slot.time}), " " + (slot.closed ? "đóng" : slot.booked + "/" + slot.capacity)]);
+        }) : [h("span", {class: "muted", text: "Chưa có lịch hẹn"})])
+      ]));
+    });
+    if (!QS.$("#close-date").value && data.day) QS.$("#close-date").value = data.day;
   }
 
   function renderSummary() {
@@ -296,7 +330,8 @@
 
   /** Wait alerts are recomputed every second (waits grow between refreshes); device alerts come from the server. */
   var ALERT_TITLES = {wait: "Chờ quá lâu", device: "Thiết bị không phản hồi", lockout: "Tài khoản bị khóa tạm",
-                      printer: "Máy in phiếu"};
+                      printer: "Máy in phiếu", webhook: "Tin nhắn (webhook) đang lỗi",
+                      webhook_dead: "Tin nhắn không gửi được"};
 
   function renderAlerts() {
     var alerts = [];
@@ -349,6 +384,7 @@
     renderSummary();
     renderFloors();
     renderAgencies();
+    renderAppointments();
     renderAlerts();
     renderFeed();
     renderNotices();
@@ -506,6 +542,20 @@
   });
 
   // ---------------------------------------------------------------- notices and priority tickets
+  QS.$("#close-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = {date: QS.$("#close-date").value, agency: QS.$("#close-agency").value || null,
+                from: QS.$("#close-from").value || null, to: QS.$("#close-to").value || null,
+                reason: QS.$("#close-reason").value.trim()};
+    var what = (body.agency ? agencyOf(body.agency).name : "mọi lĩnh vực") + ", " + body.from + "–" + body.to + " ngày " + body.date;
+    if (!window.confirm("Đóng các khung giờ hẹn của " + what + "? Các lịch hẹn trong đó sẽ bị hủy và người đặt được báo.")) return;
+    QM.api("POST", "slots/close", {json: body}).then(function (res) {
+      if (!res.ok) { QM.toast("error", QS.errorText(res)); return; }
+      QM.toast("ok", "Đã đóng " + res.body.closed.length + " khung giờ, hủy " + res.body.cancelled + " lịch hẹn.");
+      soon();
+    });
+  });
+
   QS.$("#notice-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var floor = QS.$("#notice-floor").value;

@@ -101,6 +101,11 @@
       var procedure = QS.$("#cur-procedure");
       procedure.textContent = ticket.procedure ? ticket.procedure.name : QS.labels.no_procedure;
       procedure.setAttribute("data-code", ticket.procedure ? ticket.procedure.code : "");
+      var channel = ticket.channel || "kiosk";
+      var channelNode = QS.$("#cur-channel");
+      channelNode.textContent = ((QS.labels.channels || {})[channel] || channel) +
+        (channel === "appointment" && ticket.slot_at ? " lúc " + QS.time(ticket.slot_at) : "");
+      channelNode.setAttribute("data-channel", channel);
       tick();
     }
     QS.$("#procedure-btn").hidden = !ticket;

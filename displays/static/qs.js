@@ -93,6 +93,20 @@
     return (h ? h + ":" + pad(m) : m) + ":" + pad(s);
   };
 
+  // ------------------------------------------------------------------ what a citizen types (from home)
+  /** The 12 digits of a CCCD number, or null (spaces, dots and dashes between digits are allowed). */
+  QS.cccdNumber = function (text) {
+    var digits = String(text || "").replace(/[\s.\-()]/g, "");
+    return /^\d{12}$/.test(digits) && !/^(\d)\1{11}$/.test(digits) ? digits : null;
+  };
+  /** A Vietnamese mobile number as 0xxxxxxxxx (+84 and 84 accepted), or null (the server checks the same). */
+  QS.mobileNumber = function (text) {
+    var digits = String(text || "").replace(/[\s.\-()]/g, "");
+    if (digits.indexOf("+84") === 0) digits = "0" + digits.slice(3);
+    else if (digits.indexOf("84") === 0 && digits.length === 11) digits = "0" + digits.slice(2);
+    return /^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9[0-9])\d{7}$/.test(digits) ? digits : null;
+  };
+
   /** A fresh idempotency key (crypto.randomUUID needs https; getRandomValues works on a LAN http page). */
   QS.newKey = function () {
     var bytes = new Uint8Array(16);

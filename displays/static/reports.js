@@ -59,6 +59,28 @@
     var durationCell = function (seconds) { return h("td", {class: "r num", text: QM.clock(seconds)}); };
     var numberCell = function (n) { return h("td", {class: "r num", text: QM.number(n)}); };
 
+    /** Tickets per channel (kiosk, online, appointment) and, per agency, what became of the bookings. */
+    function fromHome(report) {
+      var names = QS.labels.channels || {};
+      var channels = report.total.channels || {};
+      QS.$("#r-channels").textContent = "Số phiếu theo hình thức: " + Object.keys(channels).map(function (k) {
+        return (names[k] || k) + " " + QM.number(channels[k]);
+      }).join(" · ") + ".";
+      var body = QS.$("#r-appointments");
+      body.textContent = "";
+      var columns = [["booked", "Đã đặt"], ["cancelled", "Đã hủy"], ["checked_in", "Đã đến"], ["served", "Đã phục vụ"],
+                     ["no_show", "Không đến"]];
+      body.appendChild(h("tr", {}, [h("th", {text: "Lĩnh vực (lịch hẹn)"})].concat(columns.map(function (c) {
+        return h("th", {class: "r", text: c[1]});
+      }))));
+      var rows = (report.appointments || {agencies: []}).agencies;
+      rows.concat(rows.length ? [Object.assign({key: "all", name: "Toàn trung tâm"}, report.appointments.total)] : [])
+        .forEach(function (row) {
+          body.appendChild(h("tr", {"data-agency": row.key, class: row.key === "all" ? "r-total" : ""},
+            [h("td", {text: row.name})].concat(columns.map(function (c) { return numberCell(row[c[0]]); }))));
+        });
+    }
+
     function table(node, rows, firstHeader, withIssued) {
       node.textContent = "";
       var target = Math.round(QS.boot.target_wait_s / 60);
@@ -115,6 +137,7 @@
       daily.hidden = !report.charts.daily;
       daily.innerHTML = report.charts.daily || "";
       table(QS.$("#r-agencies"), report.agencies, "Lĩnh vực", true);
+      fromHome(report);
       table(QS.$("#r-counters"), report.counters.filter(active), "Quầy", false);
       table(QS.$("#r-officers"), report.officers.filter(active), "Cán bộ", false);
       table(QS.$("#r-procedures"), report.procedures || [], "Thủ tục", true);

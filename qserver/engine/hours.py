@@ -6,7 +6,7 @@ import datetime as dt
 
 from config import Site
 
-__all__ = ["service_day", "is_open", "next_opening", "local"]
+__all__ = ["service_day", "is_open", "next_opening", "local", "sessions_of"]
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -25,6 +25,11 @@ def _sessions(site: Site, day: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
     if day in site.holidays:
         return ()
     return site.hours.get(WEEKDAY_KEYS[day.weekday()], ())
+
+
+def sessions_of(site: Site, day: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
+    """The receiving sessions of a local day (none on a holiday or a day not listed), in order."""
+    return _sessions(site, day)
 
 
 def is_open(site: Site, when: dt.datetime) -> bool:

@@ -103,6 +103,98 @@ class SiteKeys:
         """Hash: '<keyed hash of a CCCD number>:<agency>' → ticket id."""
         return f"{self.base}:{day}:persons"
 
+    # From home: online numbers, appointments, nudges (qserver/engine/home.py) --------------------
+    @property
+    def person_history(self) -> str:
+        """Hash: keyed person hash → JSON list of [kind, id, ms] ('o' online ticket, issued; 'b' booking,
+        its time) of the last days: the per-person limits and the no-show rule read it."""
+        return f"{self.base}:person-history"
+
+    def appointments(self, agency: str) -> str:
+        """Sorted set: checked-in appointment tickets of one agency (still waiting) by their slot time (ms)."""
+        return f"{self.base}:appointments:{agency}"
+
+    @property
+    def blend(self) -> str:
+        """Hash: agency → appointment calls in a row there (the walk-in guard of call-next)."""
+        return f"{self.base}:blend"
+
+    @property
+    def bookings(self) -> str:
+        """Hash: booking id → booking JSON (its code, agency, day, time, status, keyed person hash)."""
+        return f"{self.base}:bookings"
+
+    @property
+    def booking_codes(self) -> str:
+        """Hash: booking code (what the citizen holds) → booking id."""
+        return f"{self.base}:booking-codes"
+
+    @property
+    def booking_seq(self) -> str:
+        """Integer: the last booking id given."""
+        return f"{self.base}:booking-seq"
+
+    @property
+    def booking_index(self) -> str:
+        """Sorted set: booking id by its slot time (ms): bookings of a day, clean-up of old ones."""
+        return f"{self.base}:booking-index"
+
+    @property
+    def booking_expiry(self) -> str:
+        """Sorted set: standing booking id → the end of its check-in grace (ms): the booking no-show sweep."""
+        return f"{self.base}:booking-expiry"
+
+    @property
+    def booking_reminders(self) -> str:
+        """Sorted set: standing booking id → when its reminder is due (ms)."""
+        return f"{self.base}:booking-reminders"
+
+    def slots(self, day: str) -> str:
+        """Hash: '<agency>|HH:MM' → standing bookings of that slot of ``day``."""
+        return f"{self.base}:{day}:slots"
+
+    def closed_slots(self, day: str) -> str:
+        """Hash: '<agency>|HH:MM' → JSON {reason, by, at} of a slot a manager closed."""
+        return f"{self.base}:{day}:slots-closed"
+
+    def booking_stats(self, day: str) -> str:
+        """Hash: '<count>:<agency>' (booked, cancelled, checked_in, no_show) for bookings of ``day``."""
+        return f"{self.base}:{day}:booking-stats"
+
+    def contacts(self, day: str) -> str:
+        """Hash: ticket id or 'b:<booking id>' → the phone number the citizen gave (for the SMS gateway),
+        of tickets issued / bookings held on ``day``."""
+        return f"{self.base}:{day}:contacts"
+
+    def near(self, day: str) -> str:
+        """Set: tickets already told their turn is near (ticket-near is sent once)."""
+        return f"{self.base}:{day}:near"
+
+    @property
+    def webhook(self) -> str:
+        """Hash: url, secret, events, by, at: the site's webhook as ``qserver webhook set`` stored it."""
+        return f"{self.base}:webhook"
+
+    @property
+    def webhook_lease(self) -> str:
+        """String: the process delivering this site's webhooks and sweeping its bookings (with a TTL)."""
+        return f"{self.base}:webhook-lease"
+
+    @property
+    def webhook_cursor(self) -> str:
+        """String: id of the last event whose webhooks were delivered (or given up)."""
+        return f"{self.base}:webhook-cursor"
+
+    @property
+    def webhook_status(self) -> str:
+        """Hash: delivered, given_up, last_ok_at, failing_since, last_error, backlog: what managers see."""
+        return f"{self.base}:webhook-status"
+
+    @property
+    def webhook_dead(self) -> str:
+        """List: deliveries given up (JSON, newest first, capped)."""
+        return f"{self.base}:webhook-dead"
+
 
 def token_key(token_hash: str) -> str:
     """String: a token's grant (JSON), by the SHA-256 of the token."""

@@ -90,6 +90,26 @@ async def atomic(redis: Any, key: str, build: Callable[[Any], None]) -> list[Any
     return await on_node(redis, key, multi)
 
 
+class SiteMulti:
+    """A MULTI/EXEC written like a pipeline (``multi.hset(...)`` ..., ``await multi.execute()``) that runs
+    on the node serving ``key``'s slot: every command must touch keys of that one site."""
+
+    def __init__(self, redis: Any, key: str):
+        self._redis, self._key, self._queued = redis, key, []
+
+    def __getattr__(self, command: str) -> Callable[..., None]:
+        def queue(*args: Any, **kwargs: Any) -> None:
+            self._queued.append((command, args, kwargs))
+        return queue
+
+    def _build(self, pipe: Any) -> None:
+        for command, args, kwargs in self._queued:
+            getattr(pipe, command)(*args, **kwargs)
+
+    async def execute(self) -> list[Any]:
+        return await atomic(self._redis, self._key, self._build)
+
+
 class Replication:
     """How many replicas must have a write before it is answered, and what to do when they do not."""
 

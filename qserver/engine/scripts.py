@@ -26,7 +26,9 @@ qserver never stores JSON null, which cjson would turn into a truthy value).
 
 from __future__ import annotations
 
-__all__ = ["SCRIPTS"]
+from .scripts_home import HOME_BODIES, HOME_HELPERS, LEASE_SCRIPTS
+
+__all__ = ["SCRIPTS", "PLAIN_SCRIPTS"]
 
 PRELUDE = r"""
 local now = tonumber(ARGV[1])
@@ -257,10 +259,23 @@ return finish({status = 201, ticket = t})
 """
 
 CALL_NEXT = r"""
--- ARGV[8] counter id
+-- ARGV[8] counter id, [9] appointment calls in a row allowed at an agency while one of its walk-ins has
+-- waited longer than [10] ms (0: no limit).
+-- KEYS after the queues: the appointments of each agency (ARGV[7]'s order: checked-in appointment tickets
+-- by slot time), then the blend hash (agency → calls in a row of appointments whose time had come).
+-- The `called` event of an appointment taken ahead of a walk-in says `appointment_turn`.
+-- Order: priority tickets; then an appointment whose slot time has come (earliest slot first), ahead of
+-- walk-ins, unless its agency has had [9] appointment calls in a row and its oldest walk-in has waited
+-- more than [10] ms; then the first issued (a checked-in appointment waits by its check-in before its time).
 local c, refused = open_counter(ARGV[8])
 if not c then return refused end
 if c.current then complete_current(c, 'completed') end
+local streak_max, guard_ms = tonumber(ARGV[9] or '0') or 0, tonumber(ARGV[10] or '0') or 0
+local K_BLEND = KEYS[12 + 2 * #agencies + 1]
+local akey = {}
+if K_BLEND then
+  for i, slug in ipairs(agencies) do akey[slug] = KEYS[12 + #agencies + i] end
+end
 local best_id, best_score
 for _, slug in ipairs(c.agencies) do
   local key = qkey[slug]
@@ -272,12 +287,69 @@ for _, slug in ipairs(c.agencies) do
     end
   end
 end
-if not best_id then
+
+-- The earliest appointment of an agency whose slot has come and which still waits there as one.
+local function due_head(slug)
+  local key = akey[slug]
+  if not key or not qkey[slug] then return nil end
+  for _ = 1, 20 do
+    local head = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+    if not head[1] then return nil end
+    local t = get_ticket(head[1])
+    if t and t.status == 'waiting' and t.agency == slug and not t.returned
+        and redis.call('ZSCORE', qkey[slug], head[1]) then
+      return head[1], tonumber(head[2])
+    end
+    redis.call('ZREM', key, head[1])  -- called, moved, sent back or expired since: a walk-in now, or gone
+  end
+  return nil
+end
+
+-- The longest-waiting ticket of an agency that is not an appointment whose time has come.
+local function oldest_walk_in(slug)
+  for _, id in ipairs(redis.call('ZRANGE', qkey[slug], 0, 49)) do
+    local at = redis.call('ZSCORE', akey[slug], id)
+    if not at or tonumber(at) > now then return get_ticket(id) end
+  end
+  return nil
+end
+
+local chosen, turn
+if best_id and best_score < NORMAL then
+  chosen = best_id
+else
+  local due_id, due_at, due_agency
+  for _, slug in ipairs(c.agencies) do
+    local id, at = due_head(slug)
+    if id and (not due_at or at < due_at) then due_id, due_at, due_agency = id, at, slug end
+  end
+  if due_id and due_id ~= best_id then
+    local streak = tonumber(redis.call('HGET', K_BLEND, due_agency) or '0')
+    if streak_max > 0 and streak >= streak_max then
+      local w = oldest_walk_in(due_agency)
+      if w and now - w.issued_at > guard_ms then chosen = w.id end
+    end
+    if not chosen then chosen, turn = due_id, 'appointment' end
+  else
+    chosen = best_id
+  end
+end
+if not chosen then
   put_counter(c)
   return finish({status = 204})
 end
-local t = get_ticket(best_id)
-call_ticket(c, t)
+local t = get_ticket(chosen)
+if K_BLEND then
+  -- the streak counts calls of appointments whose time has come (taken ahead or in their natural place);
+  -- any other call at the agency ends it
+  if t.slot_at and t.slot_at <= now and not t.returned then
+    redis.call('HINCRBY', K_BLEND, t.agency, 1)
+  else
+    redis.call('HDEL', K_BLEND, t.agency)
+  end
+  if t.slot_at and akey[t.agency] then redis.call('ZREM', akey[t.agency], t.id) end
+end
+call_ticket(c, t, turn and {appointment_turn = true} or nil)
 return finish({status = 200, ticket = t})
 """
 
@@ -572,3 +644,7 @@ _BODIES = {
 SCRIPTS = {
     name: f"local SCRIPT_NAME = '{name}'\n{PRELUDE}\n{body}" for name, body in _BODIES.items()
 }
+SCRIPTS.update({name: f"local SCRIPT_NAME = '{name}'\n{PRELUDE}\n{HOME_HELPERS}\n{body}"
+                for name, body in HOME_BODIES.items()})
+#: Scripts outside the transition convention (no prelude): the webhook worker's lease.
+PLAIN_SCRIPTS = dict(LEASE_SCRIPTS)

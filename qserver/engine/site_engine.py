@@ -26,10 +26,11 @@ from ..exceptions import (CONFLICT_MESSAGES, Conflict, InvalidField, QServerErro
 from ..procedures import Catalogue, Procedure, UnknownProcedure
 from . import hours
 from .cccd import age_on, parse_cccd, person_hash
+from .home import HomeTransitions
 from .keys import DAY_TTL_S
 from .reads import SiteReader, guarded
 from .replication import Replication
-from .scripts import SCRIPTS
+from .scripts import PLAIN_SCRIPTS, SCRIPTS
 
 __all__ = ["SiteEngine", "PRIORITIES", "OUTCOMES", "TICKET_STATUSES", "COUNTER_STATUSES", "COUNTER_ACTIONS",
            "check_key"]
@@ -84,8 +85,9 @@ def whole_number(value: Any) -> int | None:
         return int(value)
     return None
 
-class SiteEngine(SiteReader):
-    """All transitions of one site (and, inherited, its reads). Create once per process; share freely."""
+class SiteEngine(HomeTransitions, SiteReader):
+    """All transitions of one site (and, inherited, its reads; those from home in :mod:`.home`). Create
+    once per process; share freely."""
 
     def __init__(self, redis: Redis, site: Site, clock: Clock, *, secret: bytes,
                  stream_maxlen: int = 200_000, always_open: bool = False, replication: Replication | None = None,
@@ -99,8 +101,10 @@ class SiteEngine(SiteReader):
         #: how many replicas must have a write before it is answered (none by default)
         self.replication = replication or Replication(redis)
         self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
-        self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
+        self._scripts = {name: redis.register_script(source) for name, source in {**SCRIPTS, **PLAIN_SCRIPTS}.items()}
         self._keys_of_day: tuple[str, list[str]] = ("", [])
+        # call-next also reads each agency's checked-in appointments and the appointment streaks
+        self._blend_keys = [*(self.keys.appointments(slug) for slug in self._slugs), self.keys.blend]
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _fixed_keys(self, day: str) -> list[str]:
@@ -113,31 +117,36 @@ class SiteEngine(SiteReader):
                                        *(k.queue(slug) for slug in self._slugs)])
         return self._keys_of_day[1]
 
-    async def _run(self, name: str, *args: Any, actor: str = "", idem: str = "",
+    async def _run(self, name: str, *args: Any, actor: str = "", idem: str = "", extra_keys: list[str] = (),
                    _retry: bool = True) -> dict[str, Any]:
+        """Run a registered script; ``extra_keys`` are the script's own KEYS after the queues."""
         now = self.clock.now()
         day = hours.service_day(self.site, now).isoformat()
         argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
                 ",".join(self._slugs), *("" if a is None else a for a in args)]
-        raw, acknowledged = await guarded(self.replication.script(self._scripts[name], self._fixed_keys(day), argv,
+        keys = [*self._fixed_keys(day), *extra_keys] if extra_keys else self._fixed_keys(day)
+        raw, acknowledged = await guarded(self.replication.script(self._scripts[name], keys, argv,
                                                                   wait=name not in UNWAITED))
         answer = json.loads(raw)
         if "err" not in answer:  # a refusal wrote nothing: nothing to lose
             self.replication.check(acknowledged, self.site.slug, name)
         if answer.get("err") == "rollover" and _retry:
             await self.rollover()
-            return await self._run(name, *args, actor=actor, idem=idem, _retry=False)
+            return await self._run(name, *args, actor=actor, idem=idem, extra_keys=extra_keys, _retry=False)
         if answer.get("err") == "unknown_counter" and _retry and answer.get("counter") in self.site.counter_by_id:
             # A configured counter missing from Redis: the data was lost (a wiped or fresh Redis).
             logger.warning("counters of %s missing from Redis; seeding them again", self.site.slug)
             await self.seed_counters()
-            return await self._run(name, *args, actor=actor, idem=idem, _retry=False)
+            return await self._run(name, *args, actor=actor, idem=idem, extra_keys=extra_keys, _retry=False)
         if "err" in answer:
             raise self._error(answer)
         return answer
 
     def _error(self, answer: dict[str, Any]) -> QServerError:
         code = answer["err"]
+        home = self.home_error(answer)
+        if home is not None:
+            return home
         if code == "unknown_counter":
             return unknown_counter(answer["counter"], self.site.slug)
         if code == "unknown_ticket":
@@ -250,8 +259,13 @@ class SiteEngine(SiteReader):
         return f"{counter}:{action}:{key}" if key else ""
 
     async def call_next(self, counter: str, *, actor: str = "", key: str | None = None) -> dict[str, Any]:
-        """Call the next ticket (200) or answer 204 when nobody waits for the counter's agencies."""
-        return await self._run("call_next", counter, actor=actor, idem=self._counter_idem(counter, "call-next", key))
+        """Call the next ticket (200) or answer 204 when nobody waits for the counter's agencies.
+
+        Appointments whose slot time has come go ahead of walk-ins within the site's walk-in guard
+        (``[appointments] streak_max`` / ``walk_in_guard_s``; the README's "Order of calls")."""
+        blend = self.site.appointments
+        return await self._run("call_next", counter, blend.streak_max, blend.walk_in_guard_s * 1000, actor=actor,
+                               idem=self._counter_idem(counter, "call-next", key), extra_keys=self._blend_keys)
 
     async def call_ticket(self, counter: str, ticket_id: str, *, actor: str = "",
                           key: str | None = None) -> dict[str, Any]:

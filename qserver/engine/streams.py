@@ -18,7 +18,7 @@ from .cluster_streams import ClusterStreamReader
 from .keys import SiteKeys
 from .reads import guarded
 
-__all__ = ["StreamReader", "Batch"]
+__all__ = ["StreamReader", "Batch", "read_streams"]
 
 #: (site slug, [(event id, raw event payload), ...]) in stream order.
 Batch = tuple[str, list[tuple[str, bytes]]]
@@ -70,3 +70,21 @@ class StreamReader:
         """Stop the cluster reader's listeners (nothing to do on one server: the XREAD is a request)."""
         if self.cluster is not None:
             await self.cluster.aclose()
+
+async def read_streams(redis: Redis, positions: dict[str, str], *, block_ms: int = 1000,
+                       count: int = 100) -> list[Batch]:
+    """Events after ``positions`` (site → last id handled) of those sites' streams, in one ``XREAD``
+    waiting up to ``block_ms`` for the first: the webhook worker's reader, which resumes from a stored
+    cursor instead of from now."""
+    if not positions:
+        return []
+    names = {SiteKeys(slug).events: slug for slug in positions}
+    reply: Any = await guarded(redis.xread({key: positions[slug] for key, slug in names.items()},
+                                           block=block_ms, count=count))
+    batches: list[Batch] = []
+    for stream, entries in reply or ():
+        key = stream.decode() if isinstance(stream, bytes) else stream
+        batch = [(entry_id.decode(), fields.get(b"e", b"")) for entry_id, fields in entries]
+        if batch:
+            batches.append((names[key], batch))
+    return batches

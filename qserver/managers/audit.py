@@ -1,5 +1,6 @@
-"""The audit trail of a day, from the site's event stream: every out-of-order call, priority skip,
-recall, no-show, transfer, move, reassignment, counter status change and notice, each with who did it.
+"""The audit trail of a day, from the site's event stream: every out-of-order call, priority skip (or an
+appointment's turn), recall, no-show, transfer, move, reassignment, counter status change, notice and
+closed appointment slots, each with who did it.
 It replays the day's queues, so an entry that jumps numbers lists the earlier numbers it passed.
 Pure functions of the stream's events; used by the managers' pages and API."""
 
@@ -30,6 +31,7 @@ AUDIT_KINDS = {
     "manager_issue": "Quản lý cấp số",
     "access": "Quyền truy cập",
     "day": "Sang ngày mới",
+    "slots": "Đóng, mở khung giờ hẹn",
 }
 
 
@@ -145,6 +147,8 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
             elif passed:
                 priority = _priority_word(ticket.get("priority"))
                 reason = f"ưu tiên {priority}" if priority else "theo thứ tự của hệ thống"
+                if event.get("appointment_turn") and ticket.get("slot_at"):
+                    reason = f"lịch hẹn lúc {iso(site, ticket['slot_at'])[11:16]} đã đến giờ"
                 add(event_id, event, "skip", f"Quầy {counter} gọi số {ticket['number']} trước {len(passed)} số "
                     f"lấy trước đang chờ ({_numbers(passed)}): {reason}", [ticket["agency"]], ticket,
                     skipped=[t.get("number") for t in passed])
@@ -202,6 +206,18 @@ def audit_trail(site: Site, events: Iterable[tuple[str, dict[str, Any]]]) -> lis
                 [a.slug for a in site.agencies if floor is None or a.floor == floor])
         elif kind == "access":
             add(event_id, event, "access", access_detail(event), [a.slug for a in site.agencies])
+        elif kind in ("slots_closed", "slots_opened"):
+            fields = event.get("slots") if isinstance(event.get("slots"), list) else []
+            touched = sorted({f.split("|")[0] for f in fields})
+            times = ", ".join(sorted({f.split("|")[1] for f in fields if "|" in f})) or "không khung giờ nào"
+            if kind == "slots_closed":
+                detail = (f"Đóng khung giờ hẹn ngày {event.get('day')} ({times}) của "
+                          f"{', '.join(agency_name(a) for a in touched) or '—'}"
+                          + (f" — lý do: {event['reason']}" if event.get("reason") else "")
+                          + f"; hủy {event.get('cancelled') or 0} lịch hẹn và báo người đặt")
+            else:
+                detail = f"Mở lại khung giờ hẹn ngày {event.get('day')} ({times})"
+            add(event_id, event, "slots", detail, touched)
         elif kind == "day":
             if event.get("expired"):
                 waiting.clear()

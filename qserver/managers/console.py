@@ -15,6 +15,7 @@ from ..engine import SiteEngine
 from ..labels import COUNTER_STATE, COUNTER_STATUS_WORDS, PRINTER_PROBLEMS, PRINTER_VIA, RATING_LABELS, counter_name
 from ..present import iso, present_procedure_ref, present_ticket
 from .audit import access_detail, actor_label
+from .home_console import CHANNEL_WORDS, appointments_of, describe_home, webhook_alerts
 
 __all__ = ["console_state", "device_alerts", "printer_alerts", "procedures_waiting", "describe", "ACK_GRACE_S"]
 
@@ -106,9 +107,10 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
     number = ticket.get("number") if isinstance(ticket, dict) else None
     if kind == "issued" and number:
         priority = " (ưu tiên)" if ticket.get("priority") else ""
+        channel = CHANNEL_WORDS.get(ticket.get("channel") or "", "")
         agency = site.agency_by_slug.get(ticket.get("agency") or "")
         ref = present_procedure_ref(ticket)
-        return (f"Cấp số {number}{priority} — {agency.name if agency else ticket.get('agency')}"
+        return (f"Cấp số {number}{priority}{channel} — {agency.name if agency else ticket.get('agency')}"
                 + (f" · {ref['name']}" if ref else ""))
     if kind == "called" and number:
         word = "Gọi lại" if event.get("recall") else ("Gọi ngoài thứ tự" if event.get("out_of_order") else "Gọi")
@@ -138,7 +140,7 @@ def describe(site: Site, event: dict[str, Any]) -> str | None:
         return access_detail(event)
     if kind == "day":
         return f"Bắt đầu ngày {event.get('day')}"
-    return None
+    return describe_home(site, event)
 
 
 async def console_state(engine: SiteEngine, *, feed: int = 14,
@@ -191,7 +193,9 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
             "counters_open": serving,
             "counters": [c["id"] for c in counters if agency.slug in c["agencies"]],
             "tickets": [{"id": t["id"], "number": t["number"], "issued_at": iso(site, t["issued_at"]),
-                         "priority": t.get("priority"), "procedure": present_procedure_ref(t)} for t in tickets[:60]],
+                         "priority": t.get("priority"), "procedure": present_procedure_ref(t),
+                         "channel": t.get("channel", "kiosk"), "slot_at": iso(site, t.get("slot_at"))}
+                        for t in tickets[:60]],
             "procedures": procedures_waiting(tickets),
         })
         if longest is not None and site.wait_alert_s and longest > site.wait_alert_s:
@@ -203,6 +207,8 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
     printer_devices, printer_warnings = printer_alerts(site, printers, now_ms)
     devices += printer_devices
     device_warnings += printer_warnings
+    webhook, webhook_warnings = await webhook_alerts(engine, now_ms)
+    device_warnings = device_warnings + webhook_warnings
     for user, until in lockouts:
         alerts.append({"kind": "lockout", "user": user, "since": iso(site, now_ms), "until": iso(site, until * 1000),
                        "message": f"Tài khoản “{user}” tạm khóa vì đăng nhập sai nhiều lần, "
@@ -219,7 +225,7 @@ async def console_state(engine: SiteEngine, *, feed: int = 14,
         "site": site.slug, "day": state["day"], "now": iso(site, now_ms), "now_ms": now_ms,
         "event_id": state["event_id"], "wait_alert_s": site.wait_alert_s, "target_wait_s": site.target_wait_s,
         "counters": counters, "agencies": agencies, "alerts": alerts + device_warnings, "devices": devices,
-        "recent": recent,
+        "recent": recent, "appointments": await appointments_of(engine), "webhook": webhook,
         "notices": [{"id": n["id"], "text": n["text"], "floor": n.get("floor"),
                      "expires_at": iso(site, n.get("expires_at"))} for n in state["notices"]],
     }

@@ -15,6 +15,9 @@ Definitions (docs/managers.md repeats them for supervisors):
 - a ticket counts for the procedure it carries at the end (the one chosen at the kiosk, or the officer's
   correction; a transfer to another agency leaves it without one); tickets without a procedure share
   one row, "Không chọn thủ tục", listed last.
+- channels: how the tickets issued came (``kiosk``, ``online`` from a phone, ``appointment`` checked in
+  at the kiosk), per row that counts issued tickets; ``appointments`` (:mod:`.home_reports`): per agency,
+  bookings made for the days, cancelled, checked in, served (appointment tickets served), no-shows.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from typing import Any
 
 from config import Site
 
-from ..labels import NO_PROCEDURE, RATING_LABELS, counter_name
+from ..labels import CHANNEL_NAMES, NO_PROCEDURE, RATING_LABELS, counter_name
+from ..present import CHANNELS
 
 __all__ = ["percentile", "summarize", "annotate", "officer_name", "compute", "report_csv", "format_table"]
 
@@ -102,6 +106,14 @@ class _Row:
         self.waits: list[int] = []
         self.services: list[int] = []
         self.ratings = dict.fromkeys(range(levels, 0, -1), 0)
+        self.channels = dict.fromkeys(CHANNELS, 0)
+
+    def issued(self, ticket: dict[str, Any], moved: bool) -> None:
+        """Count a ticket taken for this row (its channel too)."""
+        self.counts["issued"] += 1
+        self.counts["transferred"] += 1 if moved else 0
+        channel = ticket.get("channel") or "kiosk"
+        self.channels[channel] = self.channels.get(channel, 0) + 1
 
     def add(self, ticket: dict[str, Any]) -> None:
         """The ticket's outcome, times and rating (not ``issued``/``transferred``: see :func:`compute`)."""
@@ -133,6 +145,7 @@ class _Row:
             counts["issued"] = None
         return {
             "key": self.key, "name": self.name, **counts,
+            "channels": dict(self.channels) if self.count_issued else None,
             "wait_s": summarize(self.waits), "service_s": summarize(self.services),
             "within_target": within,
             "within_target_share": round(within / len(self.waits), 4) if self.waits else None,
@@ -168,8 +181,7 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
         day_row = days.get(issued_local.date())
         for row in (total, day_row):
             if row is not None:
-                row.counts["issued"] += 1
-                row.counts["transferred"] += 1 if moved else 0
+                row.issued(ticket, moved)
                 row.add(ticket)
         code = ticket.get("procedure") or ""
         if code not in procedures:
@@ -177,8 +189,7 @@ def compute(site: Site, tickets: Iterable[dict[str, Any]], start: dt.date, end: 
         procedures[code].counts["issued"] += 1
         procedures[code].add(ticket)
         if first in agencies:
-            agencies[first].counts["issued"] += 1
-            agencies[first].counts["transferred"] += 1 if moved else 0
+            agencies[first].issued(ticket, moved)
         if agency in agencies:
             agencies[agency].counts["received"] += 1 if moved else 0
             agencies[agency].add(ticket)
@@ -233,7 +244,8 @@ def report_csv(report: dict[str, Any], *, delimiter: str = ",", decimal: str = "
               "Chờ trung vị (giây)", "Chờ p90 (giây)", "Chờ tối đa (giây)",
               "Phục vụ trung vị (giây)", "Phục vụ p90 (giây)", "Phục vụ tối đa (giây)",
               f"Được gọi trong {target_min} phút", f"Tỷ lệ gọi trong {target_min} phút (%)",
-              *(report["rating_labels"][str(level)] for level in levels), "Lượt đánh giá", "Tỷ lệ hài lòng (%)"]
+              *(report["rating_labels"][str(level)] for level in levels), "Lượt đánh giá", "Tỷ lệ hài lòng (%)",
+              *(f"Phiếu: {CHANNEL_NAMES[channel].lower()}" for channel in CHANNELS)]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(header)
@@ -251,6 +263,7 @@ def report_csv(report: dict[str, Any], *, delimiter: str = ",", decimal: str = "
             row["within_target"], _percent(row["within_target_share"], decimal),
             *(row["ratings"][str(level)] for level in levels), row["rated"],
             _percent(row["satisfied_share"], decimal),
+            *((row["channels"] or {}).get(channel, "") for channel in CHANNELS),
         ])
 
     write("total", report["total"])

@@ -29,6 +29,7 @@ from .archive import Archive, History
 from .audit import AUDIT_KINDS, audit_trail, filter_audit
 from .charts import daily_svg, hourly_svg, ratings_svg
 from .console import console_state
+from .home_reports import appointment_rows
 from .reports import compute, report_csv
 
 __all__ = ["page_routes", "console", "stats", "stats_csv", "audit", "rate_by_number", "history_of"]
@@ -111,7 +112,10 @@ async def _report(request: Request) -> tuple[SiteEngine, dict[str, Any]]:
     engine, _grant = await manager_request(request)
     history = history_of(request, engine)
     first, last = date_range(request, history.today())
-    return engine, compute(engine.site, await history.tickets(first, last), first, last)
+    tickets = await history.tickets(first, last)
+    report = compute(engine.site, tickets, first, last)
+    report["appointments"] = appointment_rows(engine.site, tickets, await engine.booking_stats(first, last))
+    return engine, report
 
 
 async def stats(request: Request) -> Response:

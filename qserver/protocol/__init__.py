@@ -107,8 +107,8 @@ def topics_for_event(event: dict[str, Any]) -> set[str]:
     A call goes to the floor where the ticket's agency waits and, when different, to the counter's
     floor too.
     """
-    if event.get("type") == "access":
-        return set()  # changes of tokens and users: for the audit trail, never for a screen
+    if event.get("type") in ("access", "webhook_test"):
+        return set()  # changes of tokens and users, webhook tests: for the audit trail, never for a screen
     topics = {"site"}
     ticket = event.get("ticket")
     if isinstance(ticket, dict):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .client import ApiClient, Report
+from .home import Booker, person_numbers
 from .model import (Arrival, Layout, OfficerPlan, actor_rng, iter_arrivals, mean_service_s, served_agencies,
                     transfer_target)
 
@@ -31,6 +32,7 @@ MOVE_WHEN_WAITING = 6        # ... moves a counter to an agency with this many w
 RESTORE_WHEN_WAITING = 1     # ... and gives it back when that agency is down to this
 MAX_MOVED = 3
 BREAK_REASON = "Nghỉ giải lao"
+CHECK_IN_EVERY_REAL_S = 5.0  # the booked citizens look whether their check-in window is open
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class SimulationConfig:
     idle_poll_s: float = IDLE_POLL_S         # simulated s an idle officer waits before call-next again
     max_poll_real_s: float = MAX_POLL_REAL_S  # ... at most this in real seconds (a city of quiet halls: more)
     agencies: tuple[str, ...] | None = None  # tickets go to these (default: the ones the counters serve)
+    online_share: float = 0.0        # share of arrivals (not priority ones) that take their number on a phone
+    bookings_per_agency: int = 0     # visits booked per agency at the start (checked in in real time)
+    booking_no_show: float = 0.15    # share of booked visits that never come
 
 
 class Simulation:
@@ -109,6 +114,8 @@ class Simulation:
             await self._reset_counters()
         self._started = time.monotonic()
         actors = [asyncio.create_task(self._kiosk(), name="kiosk")]
+        if self.config.bookings_per_agency:
+            actors.append(asyncio.create_task(self._bookings(), name="bookings"))
         actors += [asyncio.create_task(self._officer(c), name=f"officer:{c}") for c in self.config.counters]
         if self.config.manager:
             actors.append(asyncio.create_task(self._manager(), name="manager"))
@@ -136,10 +143,14 @@ class Simulation:
         day = 0
         while self.config.days is None or day < self.config.days:
             arrivals = iter_arrivals(self.layout, self.agencies, self.config.seed, self.config.expected, day)
+            phones = actor_rng(self.config.seed, f"online:{day}")  # its own draws: the plan stays the same
             for i, arrival in enumerate(arrivals):
                 if not await self.sleep_until(arrival.at):
                     return
-                self._spawn(self._issue(arrival, f"sim-{self.run_id}-d{day}-{i}"))
+                online = phones.random() < self.config.online_share and arrival.priority is None
+                cccd, phone = person_numbers(phones)
+                key = f"sim-{self.run_id}-d{day}-{i}"
+                self._spawn(self._issue_online(arrival, cccd, phone, key) if online else self._issue(arrival, key))
             day += 1
             if not await self.sleep_until(day * self.layout.open_s):
                 return
@@ -148,6 +159,21 @@ class Simulation:
 
     async def _issue(self, arrival: Arrival, key: str) -> None:
         await self.client.issue(arrival.agency, arrival.priority, key)
+
+    async def _issue_online(self, arrival: Arrival, cccd: str, phone: str, key: str) -> None:
+        await self.client.online_issue(arrival.agency, cccd, phone, key)
+
+    # -- from home: booked visits ------------------------------------------------------------------
+    async def _bookings(self) -> None:
+        booker = Booker(self.client, self.agencies, per_agency=self.config.bookings_per_agency,
+                        no_show=self.config.booking_no_show, seed=self.config.seed, run_id=self.run_id)
+        await booker.book()
+        while not self.stopping:
+            await booker.check_in_due()
+            try:
+                await asyncio.wait_for(self._stop.wait(), CHECK_IN_EVERY_REAL_S)
+            except asyncio.TimeoutError:
+                pass
 
     # -- officers ---------------------------------------------------------------------------------
     async def _officer(self, counter: str) -> None:

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 #: What the report counts, in the order it prints them.
 COUNTS = ("issued", "called", "served", "no_shows", "returned", "transfers", "recalls", "ratings", "pauses",
-          "moves")
+          "moves", "online", "booked", "checked_in")
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,36 @@ class ApiClient:
                                     token=self.kiosk_token, json={"score": score})
         if answer.ok:
             self.report.counts["ratings"] += 1
+        return answer
+
+    # -- from home: a phone taking a number, booking, the kiosk checking the booking in ------------
+    async def online_issue(self, agency: str, cccd: str, phone: str, key: str) -> Answer:
+        body = {"agency": agency, "cccd": cccd, "phone": phone, "key": key}
+        answer = await self.request("online", "POST", self.prefix + "/online-tickets", json=body)
+        if answer.ok:
+            self.report.counts["issued"] += 1
+            self.report.counts["online"] += 1
+        return answer
+
+    async def appointment_options(self) -> Answer:
+        return await self.request("appointments", "GET", self.prefix + "/appointments")
+
+    async def slots(self, agency: str, day: str) -> Answer:
+        return await self.request("slots", "GET", f"{self.prefix}/slots?agency={agency}&date={day}")
+
+    async def book(self, agency: str, day: str, time: str, cccd: str, phone: str, key: str) -> Answer:
+        body = {"agency": agency, "date": day, "time": time, "cccd": cccd, "phone": phone, "key": key}
+        answer = await self.request("book", "POST", self.prefix + "/bookings", json=body)
+        if answer.ok:
+            self.report.counts["booked"] += 1
+        return answer
+
+    async def check_in(self, code: str, key: str) -> Answer:
+        answer = await self.request("check-in", "POST", self.prefix + "/check-in", token=self.kiosk_token,
+                                    json={"code": code, "key": key})
+        if answer.ok:
+            self.report.counts["issued"] += 1
+            self.report.counts["checked_in"] += 1
         return answer
 
     # -- officers ---------------------------------------------------------------------------------

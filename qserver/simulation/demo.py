@@ -3,8 +3,9 @@
 It serves the site like ``qserver run --always-open`` (the embedded Redis unless ``QSERVER_REDIS_URL`` is
 set), creates tokens and two web logins, prints the address of every page, then plays simulated days
 against itself in a background thread at ``--speed`` (simulated seconds per real second): citizens take
-tickets, officers call and serve them, a floor manager moves counters. Counter 12 is left to a human with
-the officer pad. The floor-0 announcer runs as a subprocess when it is installed. Ctrl-C or SIGTERM stops
+tickets (a share of them on their phones, ``/s/cantho``), a few people per agency book a visit and check
+in at the kiosk when their window opens (real time), officers call and serve them, a floor manager moves
+counters. Counter 12 is left to a human with the officer pad. The floor-0 announcer runs as a subprocess when it is installed. Ctrl-C or SIGTERM stops
 everything within a few seconds; ``--duration`` stops it after that many real seconds.
 """
 
@@ -35,6 +36,10 @@ SITE = "cantho"
 HUMAN_COUNTER = "12"            # the simulator leaves this counter to whoever opens the officer pad
 TICKETS_PER_DAY = 900           # a busy day at a city center (CENTER.md: 434 dossiers the first morning)
 UTILISATION = 0.8
+ONLINE_SHARE = 0.2              # a fifth of the citizens take their number on the phone
+BOOKINGS_PER_AGENCY = 3
+#: The demo's Cần Thơ books and checks in without notice (its days are minutes long; slots are real time).
+DEMO_APPOINTMENTS = "\n[appointments]\nmin_notice_minutes = 0\ncheckin_before_minutes = 90\n"
 CREDENTIALS_TTL_S = 24 * 3600
 MANAGER_USER, OFFICER_USER = "quanly", f"canbo{HUMAN_COUNTER}"
 
@@ -106,6 +111,8 @@ def page_lines(base: str, creds: Credentials) -> list[tuple[str, str]]:
         ("Hall display, floor 1", f"{base}/d/{SITE}/floor/1"),
         (f"Counter display, counter {c}", f"{base}/d/{SITE}/counter/{c}"),
         ("Kiosk", f"{base}/k/{SITE}?token={creds.kiosk}"),
+        ("A number from the phone", f"{base}/s/{SITE}"),
+        ("Book a visit", f"{base}/s/{SITE}/hen"),
         (f"Officer pad, counter {c} (yours)", f"{base}/o/{SITE}/counter/{c}?token={creds.officer}"),
         ("Manager console", f"{base}/m/{SITE}?token={creds.manager}"),
         ("Reports", f"{base}/m/{SITE}/reports"),
@@ -155,7 +162,8 @@ class Demo:
             counters = tuple(c.id for c in layout.counters if c.id != HUMAN_COUNTER)
             return SimulationConfig(counters=counters, seed=self.args.seed, expected=TICKETS_PER_DAY,
                                     speed=self.args.speed, days=None, utilisation=UTILISATION,
-                                    reset_counters=True, restore_moves=False, grace_s=1.0)
+                                    reset_counters=True, restore_moves=False, grace_s=1.0,
+                                    online_share=ONLINE_SHARE, bookings_per_agency=BOOKINGS_PER_AGENCY)
 
         simulation = asyncio.create_task(run_simulation(
             f"http://127.0.0.1:{self.settings.port}", SITE, configure, manager_token=self.credentials.simulator,
@@ -253,7 +261,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # per-kiosk ticket limit (a real-time bound) is off for the demo.
     settings = Settings.from_env(host=args.host, port=args.port,
                                  config=tuple(args.config) if args.config else None, always_open=True,
-                                 limit_issue_per_kiosk="")
+                                 limit_issue_per_kiosk="", limit_home_per_address="", limit_home_per_person="")
+    if not args.config:  # the built-in Cần Thơ, with appointments that need no notice (see DEMO_APPOINTMENTS)
+        override = settings.data_dir / "demo-cantho.toml"
+        override.parent.mkdir(parents=True, exist_ok=True)
+        override.write_text((config.BUILTIN_SITES_DIR / "cantho.toml").read_text(encoding="utf-8") + DEMO_APPOINTMENTS,
+                            encoding="utf-8")
+        settings = settings.with_(config=(*settings.config, str(override)))
     if SITE not in config.load_sites(*settings.config):
         print(f"error: the demo needs the site '{SITE}'", file=sys.stderr)
         return 2

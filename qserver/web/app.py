@@ -29,11 +29,13 @@ from ..live.hub import Hub
 from ..managers.city import page_routes as city_pages
 from ..managers.web import page_routes as manager_pages
 from ..metrics import Metrics
+from ..notify import HomeWorker
 from ..printing.sites import load_printers
 from ..procedures import load_catalogues
 from ..ratelimits import Limits
 from ..settings import Settings
 from .guard import Guard
+from .home_pages import routes as home_pages
 from .http import error_response, http_error_response
 from .pages import routes as display_pages
 from .routes import api_routes
@@ -92,19 +94,24 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         app.state.metrics, app.state.clock = metrics, clock
         preparing = asyncio.create_task(_prepare(engines, metrics))
         await hub.start()
+        app.state.worker = worker = HomeWorker(client, engines, settings, metrics)
+        if settings.home_worker:
+            await worker.start()
         try:
             yield
         finally:
             preparing.cancel()
+            await worker.stop()
             await hub.stop()
             app.state.auth.close()
             await hub.reader.aclose()
             if own_redis:
                 await client.aclose()
 
-    app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *city_pages, *manager_pages],
+    app = Starlette(routes=[*api_routes(), *ws_routes, *display_pages, *home_pages, *city_pages, *manager_pages],
                     lifespan=lifespan, middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
-                    exception_handlers={HTTPException: http_error_response, QServerError: error_response, RedisError: error_response,
+                    exception_handlers={HTTPException: http_error_response, QServerError: error_response,
+                                        RedisError: error_response,
                                         ConnectionError: error_response})
     app.state.sites = sites
     app.state.settings = settings

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..engine import COUNTER_STATUSES, OUTCOMES, PRIORITIES, TICKET_STATUSES
+from ..present import CHANNELS
 
 __all__ = ["document", "openapi_path", "SCHEMAS", "QUERY_PARAMETERS"]
 
@@ -22,6 +23,10 @@ _N = {"type": "number"}
 _ARRAY = {"type": "array", "items": {"type": "object"}}
 _OBJECT = {"type": "object"}
 _STRINGS = {"type": "array", "items": _S}
+_CCCD = {"type": "string", "description": "the 12 digits of the citizen's CCCD number (only its keyed hash is kept)"}
+_PHONE = {"type": "string", "description": "a Vietnamese mobile number (0912345678, +84912345678)"}
+_DATE = {"type": "string", "format": "date"}
+_HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -32,7 +37,8 @@ SCHEMAS: dict[str, Any] = {
         "issued_at": _TS, "called_at": _TS, "done_at": _TS, "counter": {"type": ["string", "null"]},
         "outcome": {"type": ["string", "null"]}, "ahead": {"type": ["integer", "null"]},
         "eta_s": {"type": ["integer", "null"]}, "track_url": _S, "recalls": _I,
-        "procedure": {"oneOf": [{"$ref": "#/components/schemas/ProcedureRef"}, {"type": "null"}]}}},
+        "procedure": {"oneOf": [{"$ref": "#/components/schemas/ProcedureRef"}, {"type": "null"}]},
+        "channel": {"type": "string", "enum": list(CHANNELS)}, "slot_at": _TS, "booking": _S}},
     "ProcedureRef": {"type": "object", "required": ["code", "name"], "properties": {"code": _S, "name": _S}},
     "Procedure": {"type": "object", "required": ["code", "name", "agency", "field", "documents"], "properties": {
         "code": _S, "name": _S, "agency": _S, "agency_name": _S, "field": _S,
@@ -137,6 +143,34 @@ SCHEMAS: dict[str, Any] = {
         "sites": {"type": "array", "items": {"type": "object", "properties": {
             "site": _S, "name": _S, "status": {"type": "string", "enum": ["open", "closed", "no_history"]},
             "will_miss": {"type": ["boolean", "null"]}, "plan_share": _N, "config_share": _N}}}}},
+    "OnlineTicketRequest": {"type": "object", "required": ["agency", "cccd", "phone"], "properties": {
+        "agency": _S, "cccd": _CCCD, "phone": _PHONE, "key": _KEY}},
+    "BookingRequest": {"type": "object", "required": ["agency", "date", "time", "cccd", "phone"], "properties": {
+        "agency": _S, "date": _DATE, "time": _HHMM, "cccd": _CCCD, "phone": _PHONE, "key": _KEY}},
+    "MoveRequest": {"type": "object", "required": ["date", "time"], "properties": {"date": _DATE, "time": _HHMM}},
+    "CheckInRequest": {"type": "object", "properties": {
+        "code": {"type": "string", "description": "the booking code (K7PM-3QXR) or its QR's URL"},
+        "citizen_qr": {"type": "string", "description": "the CCCD's QR text: today's booking of that person"},
+        "key": _KEY}},
+    "SlotsRequest": {"type": "object", "required": ["date"], "properties": {
+        "date": _DATE, "agency": {"type": ["string", "null"], "description": "null: every agency taking bookings"},
+        "from": _HHMM, "to": _HHMM, "reason": {"type": "string", "maxLength": 200}}},
+    "Booking": {"type": "object", "required": ["id", "agency", "day", "time", "status"], "properties": {
+        "id": _S, "code": {"type": "string", "description": "only in answers to the holder"}, "agency": _S,
+        "agency_name": _S, "floor": _I, "day": _DATE, "time": _HHMM,
+        "status": {"type": "string", "enum": ["booked", "checked_in", "cancelled", "no_show"]},
+        "slot_at": _TS, "checkin_from": _TS, "checkin_until": _TS, "created_at": _TS, "cancelled_at": _TS,
+        "checked_in_at": _TS, "ticket": {"type": ["string", "null"]}, "cancel_reason": {"type": ["string", "null"]},
+        "url": _S, "qr_url": _S}},
+    "Slots": {"type": "object", "properties": {"agency": _S, "agency_name": _S, "date": _DATE, "slots": {
+        "type": "array", "items": {"type": "object", "properties": {
+            "time": _HHMM, "end": _HHMM, "capacity": _I, "booked": _I, "free": _I, "closed": {"type": "boolean"},
+            "reason": {"type": ["string", "null"]}, "bookable": {"type": "boolean"},
+            "problem": {"type": ["string", "null"]}}}}}},
+    "AppointmentOptions": {"type": "object", "properties": {
+        "enabled": {"type": "boolean"}, "days": {"type": "array", "items": _DATE},
+        "agencies": {"type": "array", "items": {"type": "object"}}, "slot_minutes": _I,
+        "checkin_before_minutes": _I, "grace_minutes": _I, "min_notice_minutes": _I, "max_per_person": _I}},
     "State": {"type": "object", "properties": {
         "site": _S, "day": _S, "event_id": _S, "counters": {"type": "array", "items": {"$ref": "#/components/schemas/Counter"}},
         "waiting": {"type": "object", "additionalProperties": _I}, "calls": {"type": "array", "items": {"type": "object"}},
@@ -145,7 +179,7 @@ SCHEMAS: dict[str, Any] = {
 
 #: Errors every endpoint may answer (401 and 403 too unless it is public).
 COMMON_ERRORS = (400, 404, 413, 422, 429, 503)
-PATH_PARAMETERS = ("site", "counter", "ticket", "number", "code")
+PATH_PARAMETERS = ("site", "counter", "ticket", "number", "code", "date")
 QUERY_PARAMETERS = {
     "q": {"type": "string", "maxLength": 200, "description": "what the citizen types; diacritics, case, word "
                                                              "order and a typo or two do not matter"},

@@ -23,6 +23,7 @@ from displays import STATIC_DIR, TEMPLATES_DIR
 from urllib.parse import urlsplit
 
 from .. import labels
+from ..engine import slots
 from ..present import present_layout
 from .guard import page_policy
 
@@ -143,6 +144,7 @@ async def kiosk(request: Request) -> Response:
     agent = origin_of(request.app.state.settings.print_agent_url)
     catalogue = request.app.state.catalogues.get(site.slug)
     return render(request, "kiosk.html", site, "kiosk", procedures=len(catalogue) if catalogue else 0,
+                  appointments=any(slots.takes_bookings(site, a.slug) for a in site.agencies),
                   print_agent_url=agent, headers={"Content-Security-Policy": page_policy(agent)})
 
 
@@ -156,7 +158,8 @@ async def ticket_page(request: Request) -> Response:
     site = _site(request)
     if site is None:
         return unknown_site(request)
-    return render(request, "ticket.html", site, "ticket", ticket_id=request.path_params["ticket_id"])
+    return render(request, "ticket.html", site, "ticket", ticket_id=request.path_params["ticket_id"],
+                  near_ahead=site.online.near_ahead)
 
 
 routes: list = [

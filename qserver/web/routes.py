@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..managers import city
 from ..managers import staffing_web as staffing
 from ..managers import web as managers
-from . import api, openapi, printing, procedures
+from . import api, home_api, openapi, printing, procedures
 
 __all__ = ["Endpoint", "ENDPOINTS", "api_routes"]
 
@@ -159,6 +159,37 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/city/plan-risk", staffing.city_plan_risk,
              "Which centers will miss their target on a day (?date=&group=); a manager of every site",
              answer="PlanRisk", errors=(409, 500)),
+    # -- from home: online numbers, appointments, webhooks (docs/webhooks.md) ----------------------------
+    Endpoint("POST", SITE + "/online-tickets", home_api.online_ticket,
+             "A number from a phone, ranked with walk-ins by issue order (CCCD number + mobile)",
+             body="OnlineTicketRequest", status=201, answer="Ticket", public=True, errors=(409,)),
+    Endpoint("GET", SITE + "/appointments", home_api.appointment_options,
+             "Agencies taking bookings, the days one may book, the check-in rules", answer="AppointmentOptions",
+             public=True),
+    Endpoint("GET", SITE + "/appointments/{date}", home_api.appointments_of_day,
+             "A day's slots per agency: capacity, booked, checked in, no-shows, closed (manager)", answer="object"),
+    Endpoint("GET", SITE + "/slots", home_api.site_slots, "The slots of an agency on a day (?agency=&date=)",
+             answer="Slots", public=True, errors=(409,)),
+    Endpoint("POST", SITE + "/slots/close", home_api.close_slots,
+             "Close slots of a day (an agency or all, from-to); their bookings are cancelled and told",
+             body="SlotsRequest", answer="object"),
+    Endpoint("POST", SITE + "/slots/open", home_api.open_slots, "Open closed slots again", body="SlotsRequest",
+             answer="object"),
+    Endpoint("POST", SITE + "/bookings", home_api.create_booking, "Book a place in a slot (answers the code)",
+             body="BookingRequest", status=201, answer="Booking", public=True, errors=(409,)),
+    Endpoint("GET", SITE + "/bookings/{code}", home_api.get_booking, "A booking by its code", answer="Booking",
+             public=True),
+    Endpoint("POST", SITE + "/bookings/{code}/cancel", home_api.cancel_booking, "Cancel a booking by its code",
+             answer="Booking", public=True, errors=(409,)),
+    Endpoint("POST", SITE + "/bookings/{code}/move", home_api.move_booking, "Move a booking to another slot",
+             body="MoveRequest", answer="Booking", public=True, errors=(409,)),
+    Endpoint("POST", SITE + "/check-in", home_api.check_in,
+             "The kiosk checks a booking in (code, the QR's URL, or the CCCD's QR): its ticket",
+             body="CheckInRequest", status=201, answer="Ticket", errors=(409,)),
+    Endpoint("GET", SITE + "/webhook", home_api.webhook_status,
+             "The site's webhook (never its secret) and how its deliveries go (manager)", answer="object"),
+    Endpoint("POST", SITE + "/webhook/test", home_api.webhook_test, "Send a test event through the worker",
+             status=202, answer="object"),
 )
 
 

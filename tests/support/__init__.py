@@ -99,7 +99,7 @@ class LiveApp:
     """
 
     def __init__(self, redis_url: str, tmp_path: Path, clock=None, *, fanout: bool = False, deflate: bool = False,
-                 **settings):
+                 sites=None, **settings):
         from qserver.settings import Settings
 
         self.port = free_port()
@@ -109,6 +109,7 @@ class LiveApp:
         self.settings = Settings(port=self.port, redis_url=redis_url, data_dir=tmp_path / "var",
                                  always_open=settings.pop("always_open", True), **settings)
         self.clock = clock
+        self.sites = sites  # None: the configured sites
         self.fanout, self.deflate = fanout, deflate
         self.server = None
         self.task = None
@@ -125,7 +126,7 @@ class LiveApp:
 
         from qserver.web.app import create_app
 
-        self.app = create_app(self.settings, clock=self.clock)
+        self.app = create_app(self.settings, clock=self.clock, sites=self.sites)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     lifespan="on", timeout_graceful_shutdown=1,
                                                     **self.uvicorn_options()))
