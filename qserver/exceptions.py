@@ -157,7 +157,7 @@ ERROR_CODES: dict[str, int] = {
     "unknown_site": 404, "unknown_agency": 404, "unknown_counter": 404, "unknown_ticket": 404, "not_found": 404,
     "method_not_allowed": 405, "unknown_procedure": 404, "unknown_printer": 404, "unknown_booking": 404,
     "unknown_slot": 404,
-    "closed_hours": 409, "not_rotating": 409, "outside_plan_window": 409, "no_history": 409,
+    "closed_hours": 409, "not_rotating": 409, "outside_plan_window": 409, "no_history": 409, "webhook_not_set": 409,
     **{code: 409 for code in CONFLICT_MESSAGES},
     # from home: online numbers and appointments (qserver/engine/home.py)
     **{code: 409 for code in ("online_disabled", "online_closed", "online_limit", "online_barred",

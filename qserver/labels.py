@@ -111,6 +111,7 @@ ERROR_TEXT = {
     "already_closed": "Quầy đã đóng.",
     "not_rotating": "Mã truy cập này không cần đổi.",
     "outside_plan_window": "Ngày này nằm ngoài khoảng có thể lập kế hoạch.",
+    "webhook_not_set": "Trung tâm chưa cấu hình webhook.",
     "too_large": "Dữ liệu gửi lên quá lớn.",
     "invalid_field": "Dữ liệu không hợp lệ.",
     "invalid_cccd": "Không đọc được mã QR trên căn cước công dân.",

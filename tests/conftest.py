@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 import config
 from qserver.clock import FakeClock
 from qserver.engine import SiteEngine
-from tests.support import MORNING, LiveApp, RedisServer, ServerProcess
+from tests.support import TIMEOUT, MORNING, LiveApp, RedisServer, ServerProcess
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +86,18 @@ def chromium_path() -> str:
     if not Path(path).exists():
         pytest.fail("chromium is not installed (make test installs it with apt)")
     return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """A headless Chromium through Playwright's sync API, one per test module (the managers' tests use an
+    async one of their own); every ``expect`` waits up to the suite's timeout."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS
+
+    expect.set_options(timeout=TIMEOUT * 1000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -19,7 +19,7 @@ from ..engine import SiteEngine
 from ..engine import slots as slotting
 from ..engine.cccd import person_hash
 from ..engine.citizen import check_id_number, online_open, online_opening
-from ..exceptions import InvalidField
+from ..exceptions import Conflict
 from ..managers.home_console import appointments_of
 from ..present import iso, present_booking, present_ticket
 from .http import bearer, engine_of, grant_of, json_response, optional_str, read_body
@@ -219,6 +219,6 @@ async def webhook_test(request: Request) -> Response:
     """``POST .../webhook/test`` (manager): a ``test`` delivery through the worker, like any event."""
     engine, grant = await _manager(request)
     if not ((await engine.stored_webhook()).get("url") or engine.site.webhook.url):
-        raise InvalidField("Trung tâm chưa cấu hình webhook. / No webhook is set for this site.")
+        raise Conflict("Trung tâm chưa cấu hình webhook. / No webhook is set for this site.", code="webhook_not_set")
     event_id = await engine.record_webhook_test(actor=grant.actor())
     return json_response({"event_id": event_id}, 202)

@@ -26,6 +26,10 @@ _STRINGS = {"type": "array", "items": _S}
 _CCCD = {"type": "string", "description": "the 12 digits of the citizen's CCCD number (only its keyed hash is kept)"}
 _PHONE = {"type": "string", "description": "a Vietnamese mobile number (0912345678, +84912345678)"}
 _DATE = {"type": "string", "format": "date"}
+#: The CCCD's QR text (CENTER.md): id12|cmnd9|name|ddmmyyyy birth|sex|address|ddmmyyyy issued[|...]
+_DDMMYYYY = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])(19|20)[0-9]{2}"
+_CCCD_QR = {"type": "string", "pattern": rf"^[0-9]{{12}}\|[^|]*\|[^|]*\|{_DDMMYYYY}\|[^|]*\|[^|]*\|{_DDMMYYYY}(\|.*)?$",
+            "description": "the text of the CCCD's QR code, as the scanner types it"}
 _HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
 
 SCHEMAS: dict[str, Any] = {
@@ -90,7 +94,8 @@ SCHEMAS: dict[str, Any] = {
                      "anyOf": [{"required": ["agency"]}, {"required": ["procedure"]}],
                      "properties": {"agency": _S, "procedure": {"type": "string", "minLength": 1,
                                                                          "description": "a catalogue code"},
-                                    "priority": _PRIORITY, "citizen_qr": {"type": ["string", "null"]}, "key": _KEY}},
+                                    "priority": _PRIORITY,
+                                    "citizen_qr": {**_CCCD_QR, "type": ["string", "null"]}, "key": _KEY}},
     "KeyRequest": {"type": "object", "properties": {"key": _KEY}},
     "CompleteRequest": {"type": "object", "properties": {
         "outcome": {"type": ["string", "null"], "enum": [*OUTCOMES, None]}, "dossier": _DOSSIER, "key": _KEY}},
@@ -148,9 +153,11 @@ SCHEMAS: dict[str, Any] = {
     "BookingRequest": {"type": "object", "required": ["agency", "date", "time", "cccd", "phone"], "properties": {
         "agency": _S, "date": _DATE, "time": _HHMM, "cccd": _CCCD, "phone": _PHONE, "key": _KEY}},
     "MoveRequest": {"type": "object", "required": ["date", "time"], "properties": {"date": _DATE, "time": _HHMM}},
-    "CheckInRequest": {"type": "object", "properties": {
-        "code": {"type": "string", "description": "the booking code (K7PM-3QXR) or its QR's URL"},
-        "citizen_qr": {"type": "string", "description": "the CCCD's QR text: today's booking of that person"},
+    "CheckInRequest": {"type": "object", "anyOf": [{"required": ["code"]}, {"required": ["citizen_qr"]}],
+                       "properties": {
+        "code": {"type": "string", "minLength": 1, "pattern": "\\S",
+                 "description": "the booking code (K7PM-3QXR) or its QR's URL"},
+        "citizen_qr": {**_CCCD_QR, "description": "the CCCD's QR text: today's booking of that person"},
         "key": _KEY}},
     "SlotsRequest": {"type": "object", "required": ["date"], "properties": {
         "date": _DATE, "agency": {"type": ["string", "null"], "description": "null: every agency taking bookings"},
@@ -180,6 +187,8 @@ SCHEMAS: dict[str, Any] = {
 #: Errors every endpoint may answer (401 and 403 too unless it is public).
 COMMON_ERRORS = (400, 404, 413, 422, 429, 503)
 PATH_PARAMETERS = ("site", "counter", "ticket", "number", "code", "date")
+#: Path parameters that are not any string.
+PATH_SCHEMAS = {"date": _DATE}
 QUERY_PARAMETERS = {
     "q": {"type": "string", "maxLength": 200, "description": "what the citizen types; diacritics, case, word "
                                                              "order and a typo or two do not matter"},
@@ -187,6 +196,7 @@ QUERY_PARAMETERS = {
     "agency": {"type": "string", "maxLength": 200, "description": "an agency slug"},
     "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20},
     "documents": {"type": "boolean", "default": True, "description": "list the documents to bring"},
+    "date": {**_DATE, "description": "a day (default today)"},
 }
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
 
@@ -218,10 +228,10 @@ def _operation(endpoint) -> dict[str, Any]:
         op["requestBody"] = {"required": needed, "content": {"application/json": {"schema": _ref(endpoint.body)}}}
     if not endpoint.public:
         op["security"] = [{"bearer": []}]
-    params = [{"name": name, "in": "path", "required": True, "schema": _S}
+    params = [{"name": name, "in": "path", "required": True, "schema": PATH_SCHEMAS.get(name, _S)}
               for name in PATH_PARAMETERS if "{" + name + "}" in openapi_path(endpoint.path)]
-    params += [{"name": name, "in": "query", "required": False, "schema": QUERY_PARAMETERS[name]}
-               for name in endpoint.query]
+    params += [{"name": name.rstrip("!"), "in": "query", "required": name.endswith("!"),
+                "schema": QUERY_PARAMETERS[name.rstrip("!")]} for name in endpoint.query]
     if params:
         op["parameters"] = params
     return op

@@ -34,7 +34,7 @@ class Endpoint:
     answer: str | None = None        # answer schema: a component name, or a JSON type ("object", "array")
     public: bool = False             # no token needed
     errors: tuple[int, ...] = ()     # besides 400, 404, 413, 422, 429, 503 (and 401, 403 unless public)
-    query: tuple[str, ...] = ()      # query parameters (names in openapi.QUERY_PARAMETERS)
+    query: tuple[str, ...] = ()      # query parameters (names in openapi.QUERY_PARAMETERS; "name!": required)
 
 
 async def openapi_json(request: Request) -> Response:
@@ -169,7 +169,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", SITE + "/appointments/{date}", home_api.appointments_of_day,
              "A day's slots per agency: capacity, booked, checked in, no-shows, closed (manager)", answer="object"),
     Endpoint("GET", SITE + "/slots", home_api.site_slots, "The slots of an agency on a day (?agency=&date=)",
-             answer="Slots", public=True, errors=(409,)),
+             answer="Slots", public=True, errors=(409,), query=("agency!", "date")),
     Endpoint("POST", SITE + "/slots/close", home_api.close_slots,
              "Close slots of a day (an agency or all, from-to); their bookings are cancelled and told",
              body="SlotsRequest", answer="object"),
@@ -189,7 +189,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", SITE + "/webhook", home_api.webhook_status,
              "The site's webhook (never its secret) and how its deliveries go (manager)", answer="object"),
     Endpoint("POST", SITE + "/webhook/test", home_api.webhook_test, "Send a test event through the worker",
-             status=202, answer="object"),
+             status=202, answer="object", errors=(409,)),
 )
 
 

@@ -7,17 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import CHROMIUM_ARGS, Pages
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from tests.support.browser import Pages
 
 
 @pytest.fixture

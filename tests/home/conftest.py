@@ -66,18 +66,6 @@ def home_server(redis_server, flushed, tmp_path):
     process.close()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.browser import CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def home_pages(browser, home_server):
     from tests.support.browser import Pages

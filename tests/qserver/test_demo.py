@@ -118,9 +118,9 @@ def test_floor_display_shows_moving_numbers(tmp_path, redis_server, flushed, chr
                 page.set_default_timeout(TIMEOUT * 1000)
                 page.goto(f"http://127.0.0.1:{port}/d/cantho/floor/0")
                 newest = page.locator(".call.newest")
-                expect(newest).to_have_attribute("data-number", re.compile(r"^[A-Z]\d{3}$"))
+                expect(newest).to_have_attribute("data-number", re.compile(r"^[A-Z]\d{3}$"), timeout=TIMEOUT * 1000)
                 first = newest.get_attribute("data-number")
-                expect(newest).not_to_have_attribute("data-number", first)
+                expect(newest).not_to_have_attribute("data-number", first, timeout=TIMEOUT * 2000)
                 page.screenshot(path=str(tmp_path / "demo-floor-0.png"))
             finally:
                 browser.close()
