@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 #: A shared snapshot is reused this long at most (state that moves without events: notices expire, the day).
 SNAPSHOT_MAX_AGE_S = 0.5
+#: The stream reader retries at most this long after a failure (one XREAD per process: cheap to retry).
+READER_BACKOFF_MAX_S = 1.0
 #: How long stopping the hub waits for its reader and heartbeat tasks.
 STOP_TIMEOUT_S = 2.0
 
@@ -269,7 +271,8 @@ class Hub:
             except Exception as exc:  # Redis down or restarting: keep trying, never die
                 logger.warning("stream reader: %s; retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                # capped at 1 s: after a Redis restart or fail-over, displays get the calls within a second
+                delay = min(delay * 2, READER_BACKOFF_MAX_S)
 
     def _publish_entries(self, slug: str, entries: list[tuple[str, bytes]]) -> None:
         site = self.sites[slug]
