@@ -182,4 +182,5 @@ def for_pages(rating_levels: int) -> dict[str, Any]:
 
 def for_city_page() -> dict[str, Any]:
     """The labels of the city console and reports: every page's, plus the trouble levels and problems."""
-    return {**for_pages(3), "city_levels": CITY_LEVELS, "city_problems": CITY_PROBLEMS}
+    return {**for_pages(3), "city_levels": CITY_LEVELS, "city_problems": CITY_PROBLEMS,
+            "plan_risk_status": PLAN_RISK_STATUS}
