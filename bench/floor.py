@@ -70,10 +70,12 @@ class Run:
 
     def __init__(self, kind: str, floor_script: Path | None, args, extra_env: dict | None = None):
         self.redis = RedisProcess(aof=True)
-        if kind == "qserver":
+        if kind in ("qserver", "before"):
+            if kind == "before":  # the checkout given by --before shadows this one (PYTHONPATH goes first)
+                extra_env = {**(extra_env or {}), "PYTHONPATH": str(args.before)}
             self.server = ServerProcess(self.redis.url, extra_env)
             tokens = {"kiosk": self.redis.token("kiosk"), "manager": self.redis.token("manager")}
-            self.target = Target("qserver", self.server, tokens, "so-noi-vu", "12")
+            self.target = Target("qserver", self.server, tokens, "so-noi-vu", "12", label=kind)
         else:
             needs_redis = floor_script.name == "floor_http.py"
             self.server = FloorProcess(floor_script, self.redis.url if needs_redis else None)
@@ -84,10 +86,11 @@ class Run:
         self.profiler = None
         if args.profile:  # py-spy samples the server while it is measured (collapsed stacks, one per run)
             args.profile.mkdir(parents=True, exist_ok=True)
-            out = args.profile / f"{args.part}-{self.target.name}-{len(list(args.profile.iterdir()))}.txt"
+            out = args.profile / f"{args.part}-{self.target.label}-{len(list(args.profile.iterdir()))}.txt"
             self.profiler = subprocess.Popen(
-                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(self.server.process.pid), "--format", "raw", "--rate", "250",
-                 "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(self.server.process.pid),
+                 "--format", "raw", "--rate", "250", "--output", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
 
     def __enter__(self) -> Target:
@@ -102,24 +105,30 @@ class Run:
 
 
 def alternate(name: str, args, floor_script: Path, measure, extra_env: dict | None = None) -> None:
-    """floor, qserver, floor, qserver ...: print every run's figures, then the ratios."""
+    """floor, qserver, floor, qserver ... (floor, before, qserver with --before): print every run's
+    figures, then each qserver's ratios to the floor of its round."""
     args.part = name.replace(" ", "-")
-    results: dict[str, list[dict]] = {"floor": [], "qserver": []}
+    kinds = ("floor", "before", "qserver") if args.before else ("floor", "qserver")
+    results: dict[str, list[dict]] = {kind: [] for kind in kinds}
     for round_number in range(1, args.rounds + 1):
-        for kind in ("floor", "qserver"):
-            with Run(kind, floor_script, args, extra_env if kind == "qserver" else None) as target:
+        for kind in kinds:
+            with Run(kind, floor_script, args, extra_env if kind != "floor" else None) as target:
                 figures = asyncio.run(measure(target))
             results[kind].append(figures)
             shown = "  ".join(f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items())
-            print(f"  {name} round {round_number} {target.name:<10} {shown}", flush=True)
-    print(f"  {name}: qserver ÷ floor  (per round; overall = mean ÷ mean)")
-    for key, value in results["floor"][0].items():
-        if not isinstance(value, float) or key.endswith("connected s"):
-            continue
-        pairs = [q[key] / f[key] if f[key] else float("nan") for f, q in zip(results["floor"], results["qserver"])]
-        overall = statistics.mean(q[key] for q in results["qserver"]) / statistics.mean(f[key] for f in results["floor"])
-        better = "higher is better" if key.endswith(HIGHER_IS_BETTER) else "lower is better"
-        print(f"    {key:<22} {'  '.join(f'{p:5.2f}' for p in pairs)}   overall {overall:5.2f}   ({better})")
+            print(f"  {name} round {round_number} {target.label:<10} {shown}", flush=True)
+    floors = results["floor"]
+    for kind in kinds[1:]:
+        print(f"  {name}: {'qserver' if kind == 'qserver' else 'qserver before'} ÷ floor  "
+              f"(per round; overall = mean ÷ mean)")
+        for key, value in floors[0].items():
+            if not isinstance(value, float) or key.endswith("connected s"):
+                continue
+            ours = results[kind]
+            pairs = [q[key] / f[key] if f[key] else float("nan") for f, q in zip(floors, ours)]
+            overall = statistics.mean(q[key] for q in ours) / statistics.mean(f[key] for f in floors)
+            better = "higher is better" if key.endswith(HIGHER_IS_BETTER) else "lower is better"
+            print(f"    {key:<22} {'  '.join(f'{p:5.2f}' for p in pairs)}   overall {overall:5.2f}   ({better})")
 
 
 def main() -> None:
@@ -134,6 +143,8 @@ def main() -> None:
     parser.add_argument("--pin", choices=("auto", "yes", "no"), default="auto")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record each server with py-spy (collapsed stacks into DIR; bench/profile_top.py reads them)")
+    parser.add_argument("--before", type=Path, metavar="CHECKOUT",
+                        help="also run the qserver of this checkout (e.g. `git archive REV | tar -x -C DIR`) in each round")
     parser.add_argument("--floors", type=Path, default=Path(os.environ.get("QSERVER_FLOORS", ROOT.parent / "shared" / "bench")),
                         help="folder of floor_http.py and floor_ws.py (default ../shared/bench)")
     args = parser.parse_args()

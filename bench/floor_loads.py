@@ -33,6 +33,10 @@ class Target:
     tokens: dict = field(default_factory=lambda: {"kiosk": "floor", "manager": "floor"})
     fanout_agency: str = "a00"
     fanout_counter: str = "1"
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
 
     def call_marker(self, issued: dict) -> bytes:
         if self.name == "qserver":

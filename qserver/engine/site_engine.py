@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
 from config import Site
@@ -97,7 +98,7 @@ class SiteEngine(SiteReader):
         day = hours.service_day(self.site, now).isoformat()
         argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
                 ",".join(self._slugs), *("" if a is None else a for a in args)]
-        answer = json.loads(await guarded(self._scripts[name](keys=self._fixed_keys(day), args=argv)))
+        answer = orjson.loads(await guarded(self._scripts[name](keys=self._fixed_keys(day), args=argv)))
         if answer.get("err") == "rollover" and _retry:
             await self.rollover()
             return await self._run(name, *args, actor=actor, idem=idem, _retry=False)
