@@ -31,6 +31,7 @@ import time
 from collections import defaultdict
 from typing import Any, Callable
 
+import orjson
 from redis.asyncio import Redis
 
 from config import Site
@@ -241,6 +242,9 @@ class Hub:
                 delay = min(delay * 2, 5.0)
 
     def _publish_entries(self, slug: str, entries: list[tuple[str, bytes]]) -> None:
+        if not self.clients.get(slug):
+            self._count_unwatched(slug, entries)
+            return
         site = self.sites[slug]
         frames = []
         for entry_id, payload in entries:
@@ -252,6 +256,22 @@ class Hub:
         if self.metrics is not None:
             for frame in frames:
                 self.metrics.event(slug, frame)
+
+    def _count_unwatched(self, slug: str, entries: list[tuple[str, bytes]]) -> None:
+        """Events of a site no client of this process watches: counted for the metrics, not presented
+        (presenting is most of the hub's cost per event, and a city process serves many such sites)."""
+        if entries:
+            self.published_up_to[slug] = parse_stream_id(entries[-1][0])
+        if self.metrics is None:
+            return
+        for entry_id, payload in entries:
+            try:
+                raw = orjson.loads(payload)
+            except ValueError:
+                logger.warning("skipping a malformed event %s of %s", entry_id, slug)
+                continue
+            if isinstance(raw, dict):
+                self.metrics.event(slug, raw)
 
     async def _heartbeat_forever(self) -> None:
         while True:
