@@ -25,6 +25,7 @@ from ..clock import Clock
 from ..exceptions import (CONFLICT_MESSAGES, Conflict, InvalidField, QServerError, unknown_agency, unknown_counter,
                           unknown_ticket)
 from . import hours
+from .batching import ScriptBatcher
 from .cccd import age_on, parse_cccd, person_hash
 from .keys import DAY_TTL_S
 from .reads import SiteReader, guarded
@@ -72,13 +73,15 @@ class SiteEngine(SiteReader):
     """All transitions of one site (and, inherited, its reads). Create once per process; share freely."""
 
     def __init__(self, redis: Redis, site: Site, clock: Clock, *, secret: bytes,
-                 stream_maxlen: int = 200_000, always_open: bool = False):
+                 stream_maxlen: int = 200_000, always_open: bool = False, batcher: ScriptBatcher | None = None):
         super().__init__(redis, site, clock)
         self.secret = secret
         self.stream_maxlen = stream_maxlen
         self.always_open = always_open
         self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
         self._scripts = {name: redis.register_script(source) for name, source in SCRIPTS.items()}
+        #: one per Redis client, shared by the sites of a process (their calls batch together)
+        self._batcher = batcher or ScriptBatcher(redis)
         self._keys_of_day: tuple[str, list[str]] = ("", [])
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -98,7 +101,7 @@ class SiteEngine(SiteReader):
         day = hours.service_day(self.site, now).isoformat()
         argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
                 ",".join(self._slugs), *("" if a is None else a for a in args)]
-        answer = orjson.loads(await guarded(self._scripts[name](keys=self._fixed_keys(day), args=argv)))
+        answer = orjson.loads(await guarded(self._batcher.run(self._scripts[name], self._fixed_keys(day), argv)))
         if answer.get("err") == "rollover" and _retry:
             await self.rollover()
             return await self._run(name, *args, actor=actor, idem=idem, _retry=False)

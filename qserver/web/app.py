@@ -20,7 +20,7 @@ import config
 from ..auth import Auth, audit_to
 from ..clock import Clock, SystemClock
 from ..connection import connect_redis
-from ..engine import SiteEngine
+from ..engine import ScriptBatcher, SiteEngine
 from ..exceptions import QServerError
 from ..live.endpoint import routes as ws_routes
 from ..live.hub import Hub
@@ -68,8 +68,10 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         own_redis = redis is None
         client = redis or connect_redis(settings.redis_url or "redis://127.0.0.1:6379/0")
         secret = settings.secret_bytes()
+        batcher = ScriptBatcher(client)  # every site's transitions share the pipelines
         engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
-                                    always_open=settings.always_open) for slug, site in sites.items()}
+                                    always_open=settings.always_open, batcher=batcher)
+                   for slug, site in sites.items()}
         metrics = Metrics()
         hub = Hub(client, sites, engines, settings, metrics)
         app.state.redis, app.state.engines, app.state.hub = client, engines, hub
