@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from .embedded_redis import EmbeddedRedis, running_url
+from .redis_wire import pack_with_hiredis
 from .settings import Settings
 
 __all__ = ["connect_redis", "redis_url_for", "REDIS_CONNECTIONS"]
@@ -29,7 +30,7 @@ def connect_redis(url: str) -> Redis:
         options["socket_keepalive"] = True  # TCP only: a unix socket refuses the option
     # A blocking pool: a burst (a thousand displays reconnecting at once) waits for a connection
     # instead of failing with "too many connections".
-    return Redis(connection_pool=BlockingConnectionPool.from_url(url, **options))
+    return Redis(connection_pool=pack_with_hiredis(BlockingConnectionPool.from_url(url, **options)))
 
 
 @contextlib.contextmanager
