@@ -70,12 +70,13 @@ class Run:
 
     def __init__(self, kind: str, floor_script: Path | None, args, extra_env: dict | None = None):
         self.redis = RedisProcess(aof=True)
-        if kind in ("qserver", "before"):
-            if kind == "before":  # the checkout given by --before shadows this one (PYTHONPATH goes first)
-                extra_env = {**(extra_env or {}), "PYTHONPATH": str(args.before)}
+        if kind != "floor":
+            if kind != "qserver":  # a checkout given by --before shadows this one (PYTHONPATH goes first)
+                extra_env = {**(extra_env or {}), "PYTHONPATH": str(args.before[int(kind.split("-")[1])])}
             self.server = ServerProcess(self.redis.url, extra_env)
             tokens = {"kiosk": self.redis.token("kiosk"), "manager": self.redis.token("manager")}
-            self.target = Target("qserver", self.server, tokens, "so-noi-vu", "12", label=kind)
+            label = kind if kind == "qserver" else args.before[int(kind.split("-")[1])].name
+            self.target = Target("qserver", self.server, tokens, "so-noi-vu", "12", label=label)
         else:
             needs_redis = floor_script.name == "floor_http.py"
             self.server = FloorProcess(floor_script, self.redis.url if needs_redis else None)
@@ -108,7 +109,7 @@ def alternate(name: str, args, floor_script: Path, measure, extra_env: dict | No
     """floor, qserver, floor, qserver ... (floor, before, qserver with --before): print every run's
     figures, then each qserver's ratios to the floor of its round."""
     args.part = name.replace(" ", "-")
-    kinds = ("floor", "before", "qserver") if args.before else ("floor", "qserver")
+    kinds = ("floor", *(f"before-{i}" for i in range(len(args.before or ()))), "qserver")
     results: dict[str, list[dict]] = {kind: [] for kind in kinds}
     for round_number in range(1, args.rounds + 1):
         for kind in kinds:
@@ -119,8 +120,8 @@ def alternate(name: str, args, floor_script: Path, measure, extra_env: dict | No
             print(f"  {name} round {round_number} {target.label:<10} {shown}", flush=True)
     floors = results["floor"]
     for kind in kinds[1:]:
-        print(f"  {name}: {'qserver' if kind == 'qserver' else 'qserver before'} ÷ floor  "
-              f"(per round; overall = mean ÷ mean)")
+        label = "qserver" if kind == "qserver" else f"qserver of {args.before[int(kind.split('-')[1])].name}"
+        print(f"  {name}: {label} ÷ floor  (per round; overall = mean ÷ mean)")
         for key, value in floors[0].items():
             if not isinstance(value, float) or key.endswith("connected s"):
                 continue
@@ -143,8 +144,9 @@ def main() -> None:
     parser.add_argument("--pin", choices=("auto", "yes", "no"), default="auto")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record each server with py-spy (collapsed stacks into DIR; bench/profile_top.py reads them)")
-    parser.add_argument("--before", type=Path, metavar="CHECKOUT",
-                        help="also run the qserver of this checkout (e.g. `git archive REV | tar -x -C DIR`) in each round")
+    parser.add_argument("--before", type=Path, nargs="+", metavar="CHECKOUT",
+                        help="also run the qserver of these checkouts (e.g. `git archive REV | tar -x -C DIR`), "
+                             "in this order, in each round")
     parser.add_argument("--floors", type=Path, default=Path(os.environ.get("QSERVER_FLOORS", ROOT.parent / "shared" / "bench")),
                         help="folder of floor_http.py and floor_ws.py (default ../shared/bench)")
     args = parser.parse_args()
