@@ -76,11 +76,12 @@ class Run:
             self.server = ServerProcess(self.redis.url, extra_env)
             tokens = {"kiosk": self.redis.token("kiosk"), "manager": self.redis.token("manager")}
             label = kind if kind == "qserver" else args.before[int(kind.split("-")[1])].name
-            self.target = Target("qserver", self.server, tokens, "so-noi-vu", "12", label=label)
+            self.target = Target("qserver", self.server, tokens, "so-noi-vu", "12", label=label,
+                                 redis_pid=self.redis.process.pid)
         else:
             needs_redis = floor_script.name == "floor_http.py"
             self.server = FloorProcess(floor_script, self.redis.url if needs_redis else None)
-            self.target = Target(floor_script.stem, self.server)
+            self.target = Target(floor_script.stem, self.server, redis_pid=self.redis.process.pid)
         if args.pin_cpus:
             self.server.pin({args.pin_cpus[0]})
             pin_process(self.redis.process.pid, set(args.pin_cpus[1:]))

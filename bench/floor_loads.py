@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from fanout import open_displays
-from support import HttpConnection, percentile
+from support import HttpConnection, cpu_seconds, percentile
 
 SITE = "/api/v1/sites/cantho"
 
@@ -34,6 +34,11 @@ class Target:
     fanout_agency: str = "a00"
     fanout_counter: str = "1"
     label: str = ""
+    redis_pid: int | None = None
+
+    def side_cpu_s(self) -> tuple[float, float]:
+        """CPU seconds so far of Redis and of this process (the load generator): the other CPU's work."""
+        return (cpu_seconds(self.redis_pid) if self.redis_pid else 0.0), time.process_time()
 
     def __post_init__(self) -> None:
         self.label = self.label or self.name
@@ -48,6 +53,13 @@ def _stats(prefix: str, latencies: list[float], elapsed: float, cpu_s: float) ->
     ms = [v * 1000 for v in latencies]
     return {f"{prefix} rate": len(ms) / elapsed, f"{prefix} p50": percentile(ms, 0.5),
             f"{prefix} p99": percentile(ms, 0.99), f"{prefix} cpu": cpu_s / max(1, len(ms)) * 1e6}
+
+
+def _side(prefix: str, target: Target, before: tuple[float, float], requests: int) -> dict:
+    """Redis's and the load generator's CPU per request (µs) since ``before``."""
+    redis_s, client_s = (after - then for after, then in zip(target.side_cpu_s(), before))
+    return {f"{prefix} redis cpu": redis_s / max(1, requests) * 1e6,
+            f"{prefix} client cpu": client_s / max(1, requests) * 1e6}
 
 
 async def _closed_loop(connections, seconds: float, step) -> tuple[float, dict]:
@@ -89,9 +101,10 @@ async def http_load(target: Target, site, seconds: float, clients: int, warmup_s
 
     await _closed_loop(connections, warmup_s, issue)  # pools filled, code warm: not counted
     issue_ms.clear()
-    cpu = server.cpu_s()
+    cpu, side = server.cpu_s(), target.side_cpu_s()
     elapsed, issue_statuses = await _closed_loop(connections, seconds, issue)
     figures = _stats("issue", issue_ms, elapsed, server.cpu_s() - cpu)
+    figures.update(_side("issue", target, side, len(issue_ms)))
     # More tickets, untimed, so the call phase does not run out (a 204 is a cheaper answer): as many
     # again, and at least 2,500 a second of the phase. The floor's call-next never runs out.
     topped, wanted = 0, max(issue_statuses.get(201, 0), int(2500 * seconds) - issue_statuses.get(201, 0))
@@ -122,10 +135,11 @@ async def http_load(target: Target, site, seconds: float, clients: int, warmup_s
         complete_ms.append(time.perf_counter() - middle)
         return [called, completed]
 
-    cpu = server.cpu_s()
+    cpu, side = server.cpu_s(), target.side_cpu_s()
     elapsed, call_statuses = await _closed_loop(connections, seconds, call_and_complete)
     cpu_s = server.cpu_s() - cpu
     figures.update(_stats("call-next", call_ms, elapsed, cpu_s / 2))
+    figures.update(_side("call-next", target, side, 2 * len(call_ms)))
     complete = _stats("complete", complete_ms, elapsed, 0.0)
     figures.update({k: complete[k] for k in ("complete p50", "complete p99")})
     figures["statuses"] = f"issue {issue_statuses} call-next+complete {call_statuses}"
