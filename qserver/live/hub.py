@@ -49,6 +49,10 @@ logger = logging.getLogger(__name__)
 
 #: A shared snapshot is reused this long at most (state that moves without events: notices expire, the day).
 SNAPSHOT_MAX_AGE_S = 0.5
+#: Heartbeats written in one go (~1 ms of socket writes), and the pause between two such slices: a
+#: call fanned out meanwhile waits one slice at most, not the whole heartbeat (~50 ms at 10,000 sockets).
+HEARTBEAT_SLICE = 256
+HEARTBEAT_PAUSE_S = 0.005
 #: How long stopping the hub waits for its reader and heartbeat tasks.
 STOP_TIMEOUT_S = 2.0
 
@@ -277,8 +281,11 @@ class Hub:
         while True:
             await asyncio.sleep(self.settings.heartbeat_s)
             beat = Encoded({"type": "heartbeat", "event_id": None, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-            for clients in list(self.clients.values()):
-                for client in list(clients):
+            everyone = [client for clients in list(self.clients.values()) for client in clients]
+            for start in range(0, len(everyone), HEARTBEAT_SLICE):
+                if start:
+                    await asyncio.sleep(HEARTBEAT_PAUSE_S)
+                for client in everyone[start:start + HEARTBEAT_SLICE]:
                     client.offer(beat)
 
 

@@ -229,6 +229,26 @@ async def test_acks_are_recorded_per_device(live, api):
     assert json.loads(raw)["event_id"] == called["event_id"]
 
 
+@pytest.mark.parametrize("fanout", [False, pytest.param(True, marks=pytest.mark.skipif(
+    FanoutProtocol is None, reason="uvicorn without a recent websockets-sansio protocol"))])
+async def test_heartbeats_reach_every_client_slice_by_slice(redis_server, flushed, tmp_path, clock, monkeypatch,
+                                                             fanout):
+    """Heartbeats are written a slice of clients at a time (here 4): all ten clients still get one."""
+    monkeypatch.setattr("qserver.live.hub.HEARTBEAT_SLICE", 4)
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=fanout, heartbeat_s=0.2)
+    await app.start()
+    try:
+        sockets = [await connect(url(app, "floor:0")).__aenter__() for _ in range(10)]
+        for ws in sockets:
+            assert (await recv(ws))["type"] == "snapshot"
+        beats = await asyncio.gather(*(recv_type(ws, "heartbeat") for ws in sockets))
+        assert all(beat["event_id"] is None and beat["at"] for beat in beats)
+        for ws in sockets:
+            await ws.close()
+    finally:
+        await app.stop()
+
+
 async def test_a_client_that_stops_reading_is_dropped_without_delaying_others(redis_server, flushed, tmp_path, clock):
     """A stuck client is dropped once its bounded queue fills; a reading client gets every event promptly."""
     app = LiveApp(redis_server.url, tmp_path, clock, client_queue_frames=200)
