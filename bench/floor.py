@@ -71,9 +71,8 @@ class Run:
     def __init__(self, kind: str, floor_script: Path | None, args, extra_env: dict | None = None):
         self.redis = RedisProcess(aof=True)
         if kind != "floor":
-            if kind != "qserver":  # a checkout given by --before shadows this one (PYTHONPATH goes first)
-                extra_env = {**(extra_env or {}), "PYTHONPATH": str(args.before[int(kind.split("-")[1])])}
-            self.server = ServerProcess(self.redis.url, extra_env)
+            checkout = args.before[int(kind.split("-")[1])] if kind != "qserver" else None
+            self.server = ServerProcess(self.redis.url, extra_env, checkout=checkout)
             tokens = {"kiosk": self.redis.token("kiosk"), "manager": self.redis.token("manager")}
             label = kind if kind == "qserver" else args.before[int(kind.split("-")[1])].name
             self.target = Target("qserver", self.server, tokens, "so-noi-vu", "12", label=label,

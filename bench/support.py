@@ -109,7 +109,9 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str, timeout_s: fl
 class ServerProcess:
     name = "qserver"
 
-    def __init__(self, redis_url: str, extra_env: dict | None = None):
+    def __init__(self, redis_url: str, extra_env: dict | None = None, checkout: Path | None = None):
+        """``checkout``: run the qserver of that source tree instead of this one (``python -m`` puts the
+        working directory first on the path, so the server runs there)."""
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="qserver-bench-"))
         # Load generators issue and read far faster than a hall: the per-kiosk and per-address limits are
@@ -118,7 +120,8 @@ class ServerProcess:
                "QSERVER_DATA_DIR": str(self.dir), "QSERVER_LOG_LEVEL": "warning",
                "QSERVER_LIMIT_ISSUE_PER_KIOSK": "", "QSERVER_LIMIT_READS_PER_ADDRESS": "", **(extra_env or {})}
         self.process = subprocess.Popen([sys.executable, "-m", "qserver", "run", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"))
+                                        env=env, cwd=checkout, stdout=subprocess.DEVNULL,
+                                        stderr=open(self.dir / "server.log", "wb"))
         wait_for_port(self.port, self.process, "qserver")
 
     def rss_kib(self) -> int:
