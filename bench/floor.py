@@ -121,7 +121,7 @@ def alternate(name: str, args, floor_script: Path, measure, extra_env: dict | No
     floors = results["floor"]
     for kind in kinds[1:]:
         label = "qserver" if kind == "qserver" else f"qserver of {args.before[int(kind.split('-')[1])].name}"
-        print(f"  {name}: {label} ÷ floor  (per round; overall = mean ÷ mean)")
+        print(f"  {name}: {label} ÷ floor  (per round; overall = mean ÷ mean; median of the rounds' ratios)")
         for key, value in floors[0].items():
             if not isinstance(value, float) or key.endswith("connected s"):
                 continue
@@ -129,7 +129,8 @@ def alternate(name: str, args, floor_script: Path, measure, extra_env: dict | No
             pairs = [q[key] / f[key] if f[key] else float("nan") for f, q in zip(floors, ours)]
             overall = statistics.mean(q[key] for q in ours) / statistics.mean(f[key] for f in floors)
             better = "higher is better" if key.endswith(HIGHER_IS_BETTER) else "lower is better"
-            print(f"    {key:<22} {'  '.join(f'{p:5.2f}' for p in pairs)}   overall {overall:5.2f}   ({better})")
+            print(f"    {key:<22} {'  '.join(f'{p:5.2f}' for p in pairs)}   overall {overall:5.2f}   "
+                  f"median {statistics.median(pairs):5.2f}   ({better})")
 
 
 def main() -> None:
