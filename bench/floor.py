@@ -3,6 +3,11 @@ each figure and qserver's ratio to the floor's.
 
     .venv/bin/python bench/floor.py [--parts http keepalive fanout] [--rounds 2] [--seconds 8]
         [--clients 50] [--sockets 1000 10000] [--calls 40] [--pin auto|yes|no] [--floors DIR]
+        [--before CHECKOUT ...] [--profile DIR]
+
+``--before`` also runs the server of earlier checkouts in every round (floor, each checkout, this
+tree): what each commit bought, in one run. ``--profile`` records every server with py-spy
+(bench/profile_top.py reads the files). docs/performance.md says how to read the figures.
 
 Each part runs floor, qserver, floor, qserver (``--rounds`` pairs), every run on a fresh redis-server
 with the persistence of qserver's embedded one (AOF, fsync every second) and a fresh server process:
