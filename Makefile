@@ -30,6 +30,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 bench: install
+	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/announcer.py --phases wav,instant

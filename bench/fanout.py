@@ -36,8 +36,10 @@ class Display(asyncio.Protocol):
     """A websocket subscriber that records when the awaited marker first arrives.
 
     Without per-message deflate it only looks for the marker in the raw bytes (server frames are not
-    masked, so a JSON frame's text is there as is). With ``deflate`` it offers the extension the way
-    browsers do and, when the server accepts it, parses frames and inflates them, as a browser must.
+    masked, so a JSON frame's text is there as is) and walks the frame headers for pings. With
+    ``deflate`` it offers the extension the way browsers do and, when the server accepts it, parses
+    frames and inflates them, as a browser must. Either way it answers pings with a pong, as a browser
+    does (uvicorn closes a socket whose pong does not come within ``ws_ping_timeout``).
     """
 
     def __init__(self, request: bytes, ready: asyncio.Future, deflate: bool):
@@ -48,6 +50,9 @@ class Display(asyncio.Protocol):
         self.marker: bytes | None = None
         self.seen_at: float | None = None
         self.on_seen = None
+        self._skip = 0             # payload bytes of the current frame still to come
+        self._partial = b""        # an incomplete frame header (or ping) at the end of the last data
+        self.pongs = 0
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -79,6 +84,38 @@ class Display(asyncio.Protocol):
             if self.marker in self.buffer + data:
                 self._seen()
         self.buffer = data[-64:]
+        self._answer_pings(data)
+
+    def _answer_pings(self, data: bytes) -> None:
+        """Walk the frame headers of the raw stream (unmasked server frames) and answer each ping."""
+        if self._partial:
+            data, self._partial = self._partial + data, b""
+        pos, end = self._skip, len(data)
+        while pos + 2 <= end:
+            first, size = data[pos], data[pos + 1] & 0x7F
+            offset = 2
+            if size == 126:
+                if pos + 4 > end:
+                    break
+                size, offset = int.from_bytes(data[pos + 2:pos + 4], "big"), 4
+            elif size == 127:
+                if pos + 10 > end:
+                    break
+                size, offset = int.from_bytes(data[pos + 2:pos + 10], "big"), 10
+            if first & 0x0F == 0x9:
+                if pos + offset + size > end:
+                    break  # keep the whole ping for the next data
+                self._pong(data[pos + offset:pos + offset + size])
+            pos += offset + size
+        if pos >= end:
+            self._skip = pos - end
+        else:
+            self._skip, self._partial = 0, data[pos:]
+
+    def _pong(self, payload: bytes) -> None:
+        """A client frame must be masked: a zero mask leaves the payload as it is."""
+        self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+        self.pongs += 1
 
     def _frames(self, data: bytes) -> None:
         """Parse whole frames, inflate the compressed ones, look for the marker in each message."""
@@ -97,6 +134,9 @@ class Display(asyncio.Protocol):
             if len(buffer) < offset + size:
                 break
             payload, buffer = buffer[offset:offset + size], buffer[offset + size:]
+            if first & 0x0F == 0x9:
+                self._pong(payload)
+                continue
             if first & 0x40:  # RSV1: compressed message
                 payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
             if self.marker is not None and self.seen_at is None and self.marker in payload:
@@ -114,20 +154,24 @@ class Display(asyncio.Protocol):
             self.buffer = b""
 
 
-async def open_displays(port: int, count: int, deflate: bool = False) -> list[Display]:
+async def open_displays(port: int, count: int, deflate: bool = False,
+                        where: list[tuple[str, str]] | None = None) -> list[Display]:
+    """``count`` sockets, all on floor 0 of Cần Thơ, or socket ``i`` on ``where[i]`` = (site, topic);
+    returned in that order."""
     loop = asyncio.get_running_loop()
-    displays: list[Display] = []
+    displays: list[Display | None] = [None] * count
     extension = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if deflate else ""
 
     async def one(index: int) -> None:
         key = base64.b64encode(os.urandom(16)).decode()
-        request = (f"GET /ws?site=cantho&topics=floor:0&device=bench-{index} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        site, topic = where[index] if where else ("cantho", "floor:0")
+        request = (f"GET /ws?site={site}&topics={topic}&device=bench-{index} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                    f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: qs.v1.json\r\n{extension}\r\n").encode()
         ready = loop.create_future()
         _, display = await loop.create_connection(lambda: Display(request, ready, deflate), "127.0.0.1", port)
         await asyncio.wait_for(ready, 60)
-        displays.append(display)
+        displays[index] = display
 
     for start in range(0, count, 200):
         await asyncio.gather(*(one(i) for i in range(start, min(count, start + 200))))

@@ -60,13 +60,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 class RedisProcess:
-    def __init__(self):
+    """A private redis-server on a free port. ``aof=True`` gives it the persistence of qserver's embedded
+    one (append-only file, fsync every second); the default is none, so figures are the engine's."""
+
+    def __init__(self, aof: bool = False):
         self.dir = Path(tempfile.mkdtemp(prefix="qserver-bench-redis-"))
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if aof else ["--appendonly", "no"]
         self.process = subprocess.Popen(
             [find_redis_server(os.environ.get("QSERVER_REDIS_SERVER")), "--port", str(self.port), "--bind",
-             "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+             "127.0.0.1", "--save", "", *persistence, "--dir", str(self.dir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import redis
 
@@ -90,8 +94,24 @@ class RedisProcess:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def wait_for_port(port: int, process: subprocess.Popen, what: str, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start")
+            time.sleep(0.05)
+
+
 class ServerProcess:
-    def __init__(self, redis_url: str, extra_env: dict | None = None):
+    name = "qserver"
+
+    def __init__(self, redis_url: str, extra_env: dict | None = None, checkout: Path | None = None):
+        """``checkout``: run the qserver of that source tree instead of this one (``python -m`` puts the
+        working directory first on the path, so the server runs there)."""
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="qserver-bench-"))
         # Load generators issue and read far faster than a hall: the per-kiosk and per-address limits are
@@ -100,16 +120,9 @@ class ServerProcess:
                "QSERVER_DATA_DIR": str(self.dir), "QSERVER_LOG_LEVEL": "warning",
                "QSERVER_LIMIT_ISSUE_PER_KIOSK": "", "QSERVER_LIMIT_READS_PER_ADDRESS": "", **(extra_env or {})}
         self.process = subprocess.Popen([sys.executable, "-m", "qserver", "run", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("qserver did not start")
-                time.sleep(0.05)
+                                        env=env, cwd=checkout, stdout=subprocess.DEVNULL,
+                                        stderr=open(self.dir / "server.log", "wb"))
+        wait_for_port(self.port, self.process, "qserver")
 
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -133,6 +146,22 @@ class ServerProcess:
             print(f"server log: {self.dir / 'server.log'}")
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class FloorProcess(ServerProcess):
+    """One of the floors of ``../shared/bench`` (floor_http.py, floor_ws.py) as a process, with the same
+    handles as :class:`ServerProcess` (port, pin, rss_kib, cpu_s, stop)."""
+
+    def __init__(self, script: Path, redis_url: str | None = None):
+        self.name = script.stem
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="qserver-bench-floor-"))
+        command = [sys.executable, str(script), "--port", str(self.port)]
+        if redis_url:
+            command += ["--redis-url", redis_url]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                        stderr=open(self.dir / "server.log", "wb"))
+        wait_for_port(self.port, self.process, script.name)
 
 
 class HttpConnection:

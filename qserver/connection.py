@@ -29,6 +29,7 @@ from redis.exceptions import RedisClusterException
 
 from .embedded_redis import EmbeddedRedis, running_url
 from .redis_url import CLUSTER, SENTINEL, RedisTarget, parse_redis_url
+from .redis_wire import pack_with_hiredis
 from .settings import Settings
 
 __all__ = ["connect_redis", "connect_target", "redis_url_for", "client_name", "REDIS_CONNECTIONS",
@@ -158,8 +159,8 @@ def connect_target(target: RedisTarget, *, name: str | None = None) -> Redis | R
         return client
     if not target.url.startswith("unix://"):
         options["socket_keepalive"] = True  # TCP only: a unix socket refuses the option
-    return Redis(connection_pool=BlockingConnectionPool.from_url(
-        target.url, max_connections=REDIS_CONNECTIONS, timeout=POOL_WAIT_S, health_check_interval=30, **options))
+    return Redis(connection_pool=pack_with_hiredis(BlockingConnectionPool.from_url(
+        target.url, max_connections=REDIS_CONNECTIONS, timeout=POOL_WAIT_S, health_check_interval=30, **options)))
 
 
 @contextlib.contextmanager

@@ -7,8 +7,9 @@ for HTTP, websockets and the pages' boot data alike.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
+
+import orjson
 
 from config import Site
 
@@ -109,7 +110,7 @@ def present_call(site: Site, raw: dict[str, Any]) -> dict[str, Any]:
 def present_event(site: Site, event_id: str, raw: dict[str, Any] | bytes | str) -> dict[str, Any]:
     """A stream entry → the frame every subscriber of its topics receives."""
     if not isinstance(raw, dict):
-        raw = json.loads(raw)
+        raw = orjson.loads(raw)
     event = dict(raw)
     event["event_id"] = event_id
     event["at"] = iso(site, raw.get("at"))

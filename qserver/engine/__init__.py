@@ -9,13 +9,14 @@
 Nothing here knows HTTP, websockets or how objects are presented: answers are stored data, times in ms.
 """
 
+from .batching import ScriptBatcher
 from .keys import DAY_TTL_S, SiteKeys
 from .reads import DEFAULT_SERVICE_S, SiteReader, day_bounds_ms, guarded
 from .site_engine import COUNTER_ACTIONS, COUNTER_STATUSES, OUTCOMES, PRIORITIES, TICKET_STATUSES, SiteEngine, check_key
 from .streams import StreamReader, read_streams
 
 __all__ = [
-    "SiteEngine", "SiteReader", "StreamReader", "SiteKeys", "DAY_TTL_S", "DEFAULT_SERVICE_S", "PRIORITIES",
+    "SiteEngine", "SiteReader", "ScriptBatcher", "StreamReader", "SiteKeys", "DAY_TTL_S", "DEFAULT_SERVICE_S", "PRIORITIES",
     "OUTCOMES", "TICKET_STATUSES", "COUNTER_STATUSES", "COUNTER_ACTIONS", "check_key", "day_bounds_ms", "guarded",
     "read_streams",
 ]

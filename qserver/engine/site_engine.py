@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
 from config import Site
@@ -25,6 +26,7 @@ from ..exceptions import (CONFLICT_MESSAGES, Conflict, InvalidField, QServerErro
                           unknown_agency, unknown_counter, unknown_procedure, unknown_ticket)
 from ..procedures import Catalogue, Procedure, UnknownProcedure
 from . import hours
+from .batching import ScriptBatcher
 from .cccd import age_on, parse_cccd, person_hash
 from .home import HomeTransitions
 from .keys import DAY_TTL_S
@@ -91,7 +93,7 @@ class SiteEngine(HomeTransitions, SiteReader):
 
     def __init__(self, redis: Redis, site: Site, clock: Clock, *, secret: bytes,
                  stream_maxlen: int = 200_000, always_open: bool = False, replication: Replication | None = None,
-                 catalogue: Catalogue | None = None):
+                 catalogue: Catalogue | None = None, batcher: ScriptBatcher | None = None):
         super().__init__(redis, site, clock)
         self.secret = secret
         #: The site's procedure catalogue (empty when it has none): what a ticket's procedure is checked against.
@@ -102,6 +104,8 @@ class SiteEngine(HomeTransitions, SiteReader):
         self.replication = replication or Replication(redis)
         self._formats = {a.slug: lua_number_format(a.number_format, a.prefix) for a in site.agencies}
         self._scripts = {name: redis.register_script(source) for name, source in {**SCRIPTS, **PLAIN_SCRIPTS}.items()}
+        #: one per Redis client, shared by the sites of a process (their calls batch together)
+        self._batcher = batcher or ScriptBatcher(redis)
         self._keys_of_day: tuple[str, list[str]] = ("", [])
         # call-next also reads each agency's checked-in appointments and the appointment streaks
         self._blend_keys = [*(self.keys.appointments(slug) for slug in self._slugs), self.keys.blend]
@@ -125,9 +129,12 @@ class SiteEngine(HomeTransitions, SiteReader):
         argv = [int(now.timestamp() * 1000), day, self.stream_maxlen, actor, idem, DAY_TTL_S,
                 ",".join(self._slugs), *("" if a is None else a for a in args)]
         keys = [*self._fixed_keys(day), *extra_keys] if extra_keys else self._fixed_keys(day)
-        raw, acknowledged = await guarded(self.replication.script(self._scripts[name], keys, argv,
-                                                                  wait=name not in UNWAITED))
-        answer = json.loads(raw)
+        if self.replication.replicas:  # WAIT on each write's own connection: one call at a time
+            raw, acknowledged = await guarded(self.replication.script(self._scripts[name], keys, argv,
+                                                                      wait=name not in UNWAITED))
+        else:  # the calls of one loop turn share a pipeline (a cluster client is called directly)
+            raw, acknowledged = await guarded(self._batcher.run(self._scripts[name], keys, argv)), None
+        answer = orjson.loads(raw)
         if "err" not in answer:  # a refusal wrote nothing: nothing to lose
             self.replication.check(acknowledged, self.site.slug, name)
         if answer.get("err") == "rollover" and _retry:

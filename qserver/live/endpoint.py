@@ -5,8 +5,10 @@ unreachable while preparing the first frames, 4400 a bad query (unknown topic, b
 4401 a bad token, 4404 an unknown site.
 
 Run under uvicorn with ``ws=FanoutProtocol`` (:mod:`.fanout_protocol`; ``qserver run`` does): the hub
-then writes each client's frames straight to its socket, one write per stream read (see :mod:`.hub`).
-Under any other server the endpoint falls back to a writer task per client.
+then writes each client's frames straight to its socket, one write per stream read (see :mod:`.hub`),
+and once the first frames are out the endpoint returns and the protocol carries the socket, handing
+the client's frames to an :class:`~.incoming.Inbox`: no task, coroutine or scope is held per display.
+Under any other server the endpoint falls back to a writer task and a reader loop per client.
 """
 
 from __future__ import annotations
@@ -14,18 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
 
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..exceptions import InvalidField, QServerError, Unauthorized
-from ..present import present_counter, present_ticket
-from ..protocol import PAD_ACTIONS, SUBPROTOCOL_JSON, ProtocolError, decode
+from ..exceptions import QServerError
+from ..protocol import SUBPROTOCOL_JSON
 from .clients import Client
 from .fanout_protocol import RAW_FRAMES_EXTENSION, FanoutProtocol
-from .frames import Encoded
 from .hub import Hub, choose_subprotocol
+from .incoming import Inbox, handle_frame
 
 __all__ = ["routes"]
 
@@ -103,6 +103,7 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         asyncio.get_running_loop().create_task(_close_quietly(websocket, 1008, "client stopped reading", protocol))
 
     client.on_drop = drop  # before the first frames: what is published meanwhile may already overflow
+    adopted = False
     try:
         try:
             first = await hub.first_frames(client, since)
@@ -113,6 +114,9 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         if protocol is not None:
             protocol.writable_listener = client.set_writable
             client.go_live(first)
+            _adopt(protocol, hub, client, app.state.engines[slug], grant)
+            adopted = True
+            return  # the protocol carries the socket: no task, coroutine or scope held per display
         else:
             for item in first:
                 await _send(websocket, item.message(subprotocol))
@@ -126,11 +130,30 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        if not adopted:
+            hub.unregister(client)
+            if writer is not None:
+                writer.cancel()
+            if protocol is not None:
+                protocol.writable_listener = None
+
+
+def _adopt(protocol: "FanoutProtocol", hub: Hub, client: Client, engine, grant) -> None:
+    """Hand the socket to its protocol: frames to an :class:`Inbox`, the loss and drops to the hub."""
+    inbox = Inbox(engine, client, grant, close=protocol.close_adopted, fail=protocol.abort,
+                  resume=protocol.resume_reading_frames)
+
+    def lost() -> None:
+        inbox.stop()
         hub.unregister(client)
-        if writer is not None:
-            writer.cancel()
-        if protocol is not None:
-            protocol.writable_listener = None
+
+    def drop() -> None:
+        """The client stopped reading: forget it now; close its socket (or cut it)."""
+        lost()
+        asyncio.get_running_loop().create_task(protocol.close_adopted(1008, "client stopped reading"))
+
+    client.on_drop = drop
+    protocol.adopt(inbox.feed, lost)
 
 
 def _fanout_protocol(websocket: WebSocket) -> "FanoutProtocol | None":
@@ -177,43 +200,9 @@ async def _read(websocket: WebSocket, client: Client, grant) -> tuple[int, str] 
         if message["type"] == "websocket.disconnect":
             return None
         data = message.get("bytes") if message.get("bytes") is not None else message.get("text")
-        try:
-            frame = decode(data, client.subprotocol)
-        except ProtocolError as exc:
-            return 1003, str(exc)[:120]
-        kind = frame["type"]
-        if kind == "ack":
-            if isinstance(frame.get("event_id"), str):
-                await engine.record_ack(client.device or "anonymous", frame["event_id"])
-        elif kind == "command":
-            client.offer(Encoded(await _command(engine, grant, frame)))
-        elif kind == "ping":
-            client.offer(Encoded({"type": "pong", "event_id": None}))
-        else:
-            return 1003, f"unknown frame type {kind!r}"
-
-
-async def _command(engine, grant, frame: dict[str, Any]) -> dict[str, Any]:
-    """Run a counter pad's command with the connection's token; answer a ``result`` frame."""
-    key = frame.get("key")
-    result: dict[str, Any] = {"type": "result", "event_id": None, "key": key}
-    try:
-        counter, action = frame.get("counter"), frame.get("action")
-        if grant is None:
-            raise Unauthorized("Cần mã truy cập của quầy. / A counter token is required for commands.")
-        if not isinstance(counter, str) or action not in PAD_ACTIONS:
-            raise InvalidField(f"'counter' must be a string and 'action' one of {', '.join(PAD_ACTIONS)}")
-        engine.counter(counter)
-        grant.require(engine.site.slug, "officer", "manager", counter=counter)
-        answer = await engine.counter_action(counter, action, actor=grant.actor(), key=key)
-        result.update(ok=True, status=answer["status"], ticket=None)
-        if answer.get("ticket"):
-            result["ticket"] = present_ticket(engine.site, answer["ticket"])
-        if answer.get("counter"):
-            result["counter"] = present_counter(engine.site, answer["counter"])
-    except QServerError as exc:
-        result.update(ok=False, status=exc.status, error={"code": exc.code, "message": exc.message})
-    return result
+        close = await handle_frame(engine, client, grant, data)
+        if close is not None:
+            return close
 
 
 routes = [WebSocketRoute("/ws", ws_endpoint)]

@@ -9,10 +9,10 @@ This module is imported by ``counter_pad`` and ``announcer``: keep it free of se
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import msgpack
+import orjson
 
 __all__ = [
     "SUBPROTOCOL_JSON",
@@ -78,7 +78,7 @@ def encode(frame: dict[str, Any], subprotocol: str) -> bytes | str:
     """Encode one frame: ``str`` for the JSON subprotocol, ``bytes`` for msgpack."""
     if subprotocol == SUBPROTOCOL_MSGPACK:
         return msgpack.packb(frame, use_bin_type=True)
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(frame).decode()  # compact UTF-8, as json.dumps(ensure_ascii=False) but ~5× faster
 
 
 def decode(data: bytes | str, subprotocol: str) -> dict[str, Any]:
@@ -89,9 +89,7 @@ def decode(data: bytes | str, subprotocol: str) -> dict[str, Any]:
                 raise ProtocolError("msgpack subprotocol expects binary frames")
             frame = msgpack.unpackb(data, raw=False, strict_map_key=True)
         else:
-            if isinstance(data, (bytes, bytearray)):
-                data = bytes(data).decode("utf-8")
-            frame = json.loads(data)
+            frame = orjson.loads(data)  # str or UTF-8 bytes; invalid UTF-8 is a JSONDecodeError
     except ProtocolError:
         raise
     except Exception as exc:  # malformed bytes of any kind

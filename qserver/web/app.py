@@ -21,7 +21,7 @@ import config
 from ..auth import Auth, audit_to
 from ..clock import Clock, SystemClock
 from ..connection import client_name, connect_redis
-from ..engine import SiteEngine
+from ..engine import ScriptBatcher, SiteEngine
 from ..engine.replication import Replication
 from ..exceptions import QServerError
 from ..live.endpoint import routes as ws_routes
@@ -83,9 +83,10 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         # One for every site: WAIT for the configured replicas after each write, on the write's connection.
         replication = Replication(client, settings.redis_wait_replicas, settings.redis_wait_timeout_ms,
                                   on_unconfirmed=metrics.unconfirmed)
+        batcher = ScriptBatcher(client)  # every site's transitions share the pipelines
         engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
                                     always_open=settings.always_open, replication=replication,
-                                    catalogue=catalogues[slug].catalogue)
+                                    catalogue=catalogues[slug].catalogue, batcher=batcher)
                    for slug, site in sites.items()}
         hub = Hub(client, sites, engines, settings, metrics)
         app.state.redis, app.state.engines, app.state.hub = client, engines, hub

@@ -13,7 +13,6 @@ client address, and the security headers on every answer.
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..exceptions import QServerError, TooLarge
@@ -55,16 +54,23 @@ class Guard:
             await self.app(scope, receive, send)
             return
         send = _with_security_headers(send)
-        headers = Headers(scope=scope)
+        length, chunked, authorized = None, False, False
+        for name, value in scope["headers"]:  # one pass; ASGI header names are lowercase
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"authorization":
+                authorized = True
         try:
-            length = int(headers.get("content-length") or 0)
+            size = int(length) if length is not None else 0
         except ValueError:
-            length = 0
+            size, length = 0, None
         try:
-            if length > self.max_body_bytes:
+            if size > self.max_body_bytes:
                 raise _too_large(self.max_body_bytes)
             limits = getattr(scope["app"].state, "limits", None)  # None before the lifespan started
-            if limits is not None and scope["method"] in ("GET", "HEAD") and "authorization" not in headers \
+            if limits is not None and not authorized and scope["method"] in ("GET", "HEAD") \
                     and scope["path"] not in UNLIMITED_PATHS:
                 client = (scope.get("client") or ("unknown", 0))[0]
                 await limits.check(limits.reads_per_address, "read", client,
@@ -75,7 +81,9 @@ class Guard:
                                      if "retry_after_s" in exc.details else None)
             await response(scope, receive, send)
             return
-        await self.app(scope, self._bounded(receive), send)
+        # A body of a Content-Length within the limit cannot pass it (the HTTP parser holds it to the
+        # length); a chunked one, or one of no stated length, is counted as it arrives.
+        await self.app(scope, self._bounded(receive) if length is None or chunked else receive, send)
 
     def _bounded(self, receive: Receive) -> Receive:
         """A receive that stops a chunked body at the limit (the handler answers 413)."""
@@ -94,14 +102,21 @@ class Guard:
         return bounded
 
 
+#: The security headers as ASGI raw headers (lowercase names), added where an answer lacks them.
+_SECURITY_RAW = tuple((name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+_POLICY_RAW = (b"content-security-policy", PAGE_POLICY.encode())
+
+
 def _with_security_headers(send: Send) -> Send:
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = MutableHeaders(scope=message)
-            for name, value in SECURITY_HEADERS.items():
-                headers.setdefault(name, value)
-            if headers.get("content-type", "").startswith("text/html"):
-                headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+            headers = list(message.get("headers") or ())
+            names = {name.lower() for name, _ in headers}
+            headers += [header for header in _SECURITY_RAW if header[0] not in names]
+            if b"content-security-policy" not in names and any(
+                    name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers):
+                headers.append(_POLICY_RAW)
+            message["headers"] = headers
         await send(message)
 
     return sending

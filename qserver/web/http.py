@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -18,7 +18,8 @@ __all__ = ["json_response", "read_body", "bearer", "grant_of", "engine_of", "opt
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    # orjson: the compact UTF-8 of json.dumps(ensure_ascii=False), a few times faster; int keys as strings
+    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
@@ -28,8 +29,8 @@ async def read_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError, invalid UTF-8 included
         raise BadRequest("Nội dung gửi lên không phải JSON hợp lệ. / The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidField("Nội dung phải là một đối tượng JSON. / The body must be a JSON object.")

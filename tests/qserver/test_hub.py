@@ -48,6 +48,33 @@ async def test_snapshot_first_for_the_floor(live, api):
     assert serving["33"]["number"] == "V001"
 
 
+async def test_events_nobody_watches_still_move_the_snapshot_watermark(live, api, monkeypatch):
+    """Events of a site no client watches are not presented, yet a client arriving next gets a snapshot
+    that covers them (not the shared one read before them), and the metrics still count them."""
+    monkeypatch.setattr("qserver.live.hub.SNAPSHOT_MAX_AGE_S", 3600.0)  # the old snapshot stays young
+    hub = live.app.state.hub
+    async with connect(url(live, "floor:0")) as ws:
+        before = await recv(ws)
+    for _ in range(int(TIMEOUT * 100)):
+        if not hub.clients.get("cantho"):
+            break
+        await asyncio.sleep(0.01)
+    seen = hub.published_up_to.get("cantho", (0, 0))
+    ticket = await api.issue(NOI_VU)
+    for _ in range(int(TIMEOUT * 100)):
+        if hub.published_up_to.get("cantho", (0, 0)) > seen:
+            break
+        await asyncio.sleep(0.01)
+    assert not hub.clients.get("cantho"), "the issue must be read while nobody watches"
+    async with connect(url(live, "floor:0")) as ws:
+        after = await recv(ws)
+    assert before["state"]["waiting"][NOI_VU] == 0
+    assert after["type"] == "snapshot" and after["event_id"] > before["event_id"]
+    assert after["state"]["waiting"][NOI_VU] == 1, f"{ticket['number']} is missing from the snapshot"
+    metrics = await api.http.get("/metrics")
+    assert 'qserver_events_total{site="cantho",type="issued"} 1.0' in metrics.text
+
+
 async def test_several_floors_get_the_whole_state(live, api):
     """A client of two floors gets both floors' counters in its snapshot, not one of them."""
     async with connect(url(live, "floor:0,floor:1")) as ws:
@@ -200,6 +227,25 @@ async def test_acks_are_recorded_per_device(live, api):
                 break
             await asyncio.sleep(0.01)
     assert json.loads(raw)["event_id"] == called["event_id"]
+
+
+@pytest.mark.parametrize("path", WRITE_PATHS)
+async def test_heartbeats_reach_every_client_slice_by_slice(redis_server, flushed, tmp_path, clock, monkeypatch,
+                                                             path):
+    """Heartbeats are written a slice of clients at a time (here 4): all ten clients still get one."""
+    monkeypatch.setattr("qserver.live.hub.HEARTBEAT_SLICE", 4)
+    app = LiveApp(redis_server.url, tmp_path, clock, fanout=path == "fan-out", heartbeat_s=0.2)
+    await app.start()
+    try:
+        sockets = [await connect(url(app, "floor:0")).__aenter__() for _ in range(10)]
+        for ws in sockets:
+            assert (await recv(ws))["type"] == "snapshot"
+        beats = await asyncio.gather(*(recv_type(ws, "heartbeat") for ws in sockets))
+        assert all(beat["event_id"] is None and beat["at"] for beat in beats)
+        for ws in sockets:
+            await ws.close()
+    finally:
+        await app.stop()
 
 
 @pytest.mark.parametrize("path", WRITE_PATHS)

@@ -57,6 +57,45 @@ async def test_clients_are_written_directly(live, api):
     assert kinds == ["issued", "queue", "called", "queue"]
 
 
+async def test_a_hall_display_holds_no_task_once_connected(live, api):
+    """On the fast path the endpoint hands each socket to its protocol: twenty displays leave no task
+    behind, still get every event, and are forgotten by the hub when they leave."""
+    def server_tasks() -> int:  # the ASGI app's task of each websocket (the clients here have tasks too)
+        return sum("run_asgi" in task.get_coro().__qualname__ for task in asyncio.all_tasks())
+
+    sockets = [await connect(url(live, "floor:0")).__aenter__() for _ in range(20)]
+    for ws in sockets:
+        assert (await recv(ws))["type"] == "snapshot"
+    await asyncio.sleep(0.05)
+    assert server_tasks() == 0, f"{server_tasks()} tasks for 20 sockets"
+    assert len(hub_clients(live)) == 20
+    await api.issue(NOI_VU)
+    assert [(await recv_type(ws, "issued"))["ticket"]["number"] for ws in sockets] == ["E001"] * 20
+    for ws in sockets:
+        await ws.close()
+    for _ in range(int(TIMEOUT * 100)):
+        if not hub_clients(live):
+            break
+        await asyncio.sleep(0.01)
+    assert hub_clients(live) == []
+
+
+async def test_frames_sent_at_once_are_handled_in_order(live, api):
+    """A pad's frames sent back to back (right after connecting, before its first frame arrived) are
+    answered in the order sent: two commands, then the ping."""
+    token = live.token("officer", counters=("12",))
+    async with connect(url(live, "counter:12") + f"&token={token}") as ws:
+        for key in ("a", "b"):
+            await ws.send(json.dumps({"type": "command", "counter": "12", "action": "call-next", "key": key}))
+        await ws.send(json.dumps({"type": "ping"}))
+        answers = []
+        while len(answers) < 3:
+            frame = await recv(ws)
+            if frame["type"] in ("result", "pong"):
+                answers.append((frame["type"], frame.get("key")))
+    assert answers == [("result", "a"), ("result", "b"), ("pong", None)]
+
+
 async def test_a_client_with_per_message_deflate_gets_the_writer_task(redis_server, flushed, tmp_path, clock):
     """When the server accepts per-message deflate, frames differ per client: that client goes through
     the writer task, and still gets the same maps as a client of the fast path."""
