@@ -36,10 +36,12 @@ def main() -> int:
     parser.add_argument("--heartbeat-s", type=float, default=None, help="QSERVER_HEARTBEAT_S (server default 15)")
     parser.add_argument("--replay-max-events", type=int, default=None,
                         help="QSERVER_REPLAY_MAX_EVENTS (server default 10000)")
+    parser.add_argument("--issue-limit", default="600/minute",
+                        help="QSERVER_LIMIT_ISSUE_PER_KIOSK (server default 60/minute: the load would stall on 429s)")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
-    env = {}
+    env = {"QSERVER_LIMIT_ISSUE_PER_KIOSK": args.issue_limit}
     if args.heartbeat_s is not None:
         env["QSERVER_HEARTBEAT_S"] = str(args.heartbeat_s)
     if args.replay_max_events is not None:
