@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster, _ClusterNodePoolAdapter
 from redis.commands.core import AsyncScript
-from redis.exceptions import AskError, MaxConnectionsError, MovedError, NoScriptError
+from redis.exceptions import AskError, MaxConnectionsError, MovedError, NoScriptError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -51,6 +51,19 @@ def _client_of(cluster: RedisCluster, node: ClusterNode) -> Redis:
     return known[1]
 
 
+def _node_of(cluster: RedisCluster, key: str) -> ClusterNode:
+    """The primary serving ``key``; while the client's slot table is being refreshed after a fail-over it
+    may raise IndexError or KeyError, or find no node (redis-py #3238, #2437): a slot not covered yet, which
+    callers answer as 503 and retry."""
+    try:
+        node = cluster.get_node_from_key(key)
+    except (IndexError, KeyError) as exc:
+        raise SlotNotCoveredError(f"the slot of {key!r} has no known primary yet") from exc
+    if node is None:
+        raise SlotNotCoveredError(f"the slot of {key!r} has no known primary yet")
+    return node
+
+
 async def on_node(redis: Any, key: str, run: Callable[[Any], Awaitable[T]]) -> T:
     """``run(client)`` with a client whose commands all go to where ``key`` lives: the client itself on one
     server; on a cluster, the node serving ``key``'s slot (one retry when the slot has just moved)."""
@@ -59,7 +72,7 @@ async def on_node(redis: Any, key: str, run: Callable[[Any], Awaitable[T]]) -> T
     slot = getattr(redis, "slot", None)  # a bounded client's in-flight limit (connection.BoundedRedisCluster)
     for attempt in (1, 2):
         await redis.initialize()  # a no-op once the slots are known
-        client = _client_of(redis, redis.get_node_from_key(key))
+        client = _client_of(redis, _node_of(redis, key))
         try:
             if slot is None:
                 return await run(client)

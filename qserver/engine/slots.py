@@ -7,8 +7,8 @@ same for people).
 - A slot's capacity is the agency's share of appointments: ``share`` × its configured counters ×
   ``slot_minutes`` ÷ ``service_minutes``, rounded, at least 1 when the share is not 0.
 - A slot may be booked from ``days_ahead`` days before until ``min_notice_minutes`` before it starts.
-- The kiosk checks a booking in from ``checkin_before_minutes`` before the slot's time until
-  ``grace_minutes`` after it; after that the booking is a no-show and the citizen a walk-in.
+- The kiosk checks a booking in from ``checkin_before_minutes`` before the slot's time (but not before
+  midnight of the slot's day) until ``grace_minutes`` after it; after that the booking is a no-show and the citizen a walk-in.
 """
 
 from __future__ import annotations
@@ -157,9 +157,11 @@ def check_bookable(site: Site, slot: Slot, now: dt.datetime) -> None:
 
 
 def checkin_window(site: Site, starts_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """[from, until] in which the kiosk checks in a booking whose slot starts at ``starts_at``."""
+    """[from, until] in which the kiosk checks in a booking whose slot starts at ``starts_at``; never before
+    the slot's own service day begins (its ticket belongs to that day: the check-in script refuses earlier)."""
     config = site.appointments
-    return (starts_at - dt.timedelta(minutes=config.checkin_before_minutes),
+    day_starts = dt.datetime.combine(hours.service_day(site, starts_at), dt.time(0), tzinfo=site.tz)
+    return (max(starts_at - dt.timedelta(minutes=config.checkin_before_minutes), day_starts),
             starts_at + dt.timedelta(minutes=config.grace_minutes))
 
 

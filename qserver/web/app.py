@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
                     lifespan=lifespan, middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
                     exception_handlers={HTTPException: http_error_response, QServerError: error_response,
                                         RedisError: error_response,
-                                        ConnectionError: error_response})
+                                        OSError: error_response})  # a socket's error or timeout: 503
     app.state.sites = sites
     app.state.settings = settings
     app.state.catalogues, app.state.printers = catalogues, printers

@@ -41,6 +41,8 @@ def with_online(site, **changes):
 
 
 # -- a real server and a real browser for the pages --------------------------------------------------
+#: How long before its slot ``home_server`` checks a booking in.
+CHECKIN_BEFORE_MINUTES = 240
 ALL_DAY = 'mon = ["00:00-23:59"]\ntue = ["00:00-23:59"]\nwed = ["00:00-23:59"]\nthu = ["00:00-23:59"]\n' \
           'fri = ["00:00-23:59"]\nsat = ["00:00-23:59"]\nsun = ["00:00-23:59"]\nholidays = []\n'
 
@@ -57,7 +59,7 @@ def home_server(redis_server, flushed, tmp_path):
 
     text = (Path(config.BUILTIN_SITES_DIR) / "cantho.toml").read_text(encoding="utf-8")
     text = re.sub(r"\[hours\].*?\n\[announce\]", "[hours]\n" + ALL_DAY + "\n[announce]", text, flags=re.S)
-    text += "\n[appointments]\nmin_notice_minutes = 0\ncheckin_before_minutes = 240\n"
+    text += f"\n[appointments]\nmin_notice_minutes = 0\ncheckin_before_minutes = {CHECKIN_BEFORE_MINUTES}\n"
     path = tmp_path / "cantho-all-day.toml"
     path.write_text(text, encoding="utf-8")
     process = ServerProcess(redis_server.url, tmp_path, extra_env={"QSERVER_CONFIG": str(path)})

@@ -45,6 +45,17 @@ def test_the_slot_grid_and_capacities_follow_the_config(site):
     assert slotting.normalize_code("K7PM3QX0") is None  # 0 is not in the alphabet
 
 
+def test_check_in_never_opens_before_the_slots_own_day(site):
+    """A slot soon after midnight (an all-day hall) with check-in 4 h ahead opens at midnight, not the evening
+    before: the ticket belongs to the slot's day, and the script refuses a check-in on another day."""
+    site = with_appointments(site, checkin_before_minutes=240, grace_minutes=15)
+    def at(hour, minute):
+        return dt.datetime(2026, 11, 25, hour, minute, tzinfo=site.tz)
+    opens, closes = slotting.checkin_window(site, at(0, 30))
+    assert opens == at(0, 0) and closes == at(0, 45)
+    opens, _ = slotting.checkin_window(site, at(9, 30))
+    assert opens == at(5, 30)
+
 async def test_a_slot_takes_its_capacity_then_refuses(home_engine):
     """Two bookings fill a slot of Sở Tư pháp; the third is 409 slot_full and nothing changes."""
     first = await home_engine.book(TU_PHAP, TOMORROW, "09:00", id_number=ID_A, phone=PHONE_A)

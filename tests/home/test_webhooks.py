@@ -15,6 +15,7 @@ import config
 from qserver.engine import SiteEngine
 from qserver.notify import HomeWorker, build_payload, sign, verify
 from qserver.notify.payloads import lookup_of, webhook_kind
+from qserver.protocol import parse_stream_id
 from qserver.settings import Settings
 from tests.home.conftest import ID_A, ID_B, PHONE_A, PHONE_B
 from tests.support import TIMEOUT, LiveApp
@@ -181,6 +182,14 @@ async def test_one_delivery_per_event_across_processes_and_a_takeover(redis_serv
                 await actor.book(TU_PHAP, "2026-11-25", ("09:00", "09:30", "10:00")[n % 3],
                                  id_number=f"0922{n:08d}", phone=f"091{n:07d}")
             await eventually(lambda: len(receiver.applied) == 6, "six confirmations")
+
+            async def sixth_recorded() -> bool:
+                # stopped between the receiver's answer and the cursor's write, the holder would rightly
+                # have the other send the sixth again (at least once); this test wants a clean handover
+                cursor, sent = await actor.webhook_cursor(), json.loads(receiver.requests[-1][1])["id"]
+                return cursor is not None and parse_stream_id(cursor) >= parse_stream_id(sent.split(":", 1)[1])
+
+            await eventually(sixth_recorded, "the holder to record its cursor")
             await holder.stop()
             await eventually(lambda: other.deliverers, "the takeover", timeout=TIMEOUT)
             for n in range(6, 9):

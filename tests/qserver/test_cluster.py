@@ -66,6 +66,13 @@ def city_server(cluster: Cluster, directory: Path, servers: list, **env: str) ->
     return process
 
 
+def errors_in_log(server: ServerProcess) -> str:
+    """The server log's tracebacks and errors, for a failed assertion to name the cause."""
+    lines = server.log.read_text(errors="replace").splitlines()
+    picked = [n for n, line in enumerate(lines) if "Traceback" in line or " ERROR " in line]
+    return "\n".join(lines[n] if " ERROR " in lines[n] else "\n".join(lines[n:n + 40]) for n in picked[:5])
+
+
 def grant(cluster: Cluster, role: str, site: str = "*", counters=()) -> str:
     """A token written through the cluster (token keys are global: no site tag)."""
     token, key, value = new_token(role, site, tuple(counters), role)
@@ -355,7 +362,7 @@ async def test_a_master_fail_over_brings_service_back_and_displays_catch_up(tmp_
                 desk.stopping = bystander.stopping = True
                 await asyncio.gather(*workers)
                 await desk.drain(http, counters)
-                assert desk.unexpected == [] and bystander.unexpected == []
+                assert desk.unexpected == [] and bystander.unexpected == [], errors_in_log(server)
                 stored = cluster.client()
                 try:
                     keys = SiteKeys(slug)
