@@ -27,9 +27,12 @@
     ]);
   }
 
+  var latest = 0;  // a slow answer for the whole city must not overwrite the group's that came after it
+
   function refresh() {
-    var group = QC.group();
+    var group = QC.group(), asked = ++latest;
     QM.api("GET", "/api/v1/city/plan-risk" + (group ? "?group=" + encodeURIComponent(group) : "")).then(function (res) {
+      if (asked !== latest) return;
       var note = QS.$("#co-note"), table = QS.$("#co-table"), body = QS.$("#co-rows");
       if (!res.ok || !res.body) { note.textContent = QS.errorText(res); table.hidden = true; return; }
       var sites = res.body.sites || [];

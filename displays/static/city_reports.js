@@ -98,12 +98,14 @@
     QS.$("#cr-body").hidden = false;
   }
 
-  var shown = false;
+  var shown = false, latest = 0;  // only the answer to the latest period asked for is drawn
   function load() {
     var values = period();
     if (!values) return;
+    var asked = ++latest;
     status("info", "Đang tải báo cáo…");
     QM.api("GET", "/api/v1/city/stats?" + encode(values)).then(function (res) {
+      if (asked !== latest) return;
       if (!res.ok) { if (res.status !== 401) status("error", QS.errorText(res)); return; }
       status("info", "");
       render(res.body);
