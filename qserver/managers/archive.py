@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,11 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+#: Archive files whose journal mode and tables this process has set up (under the lock).
+_PREPARED: set[Path] = set()
+_PREPARING = threading.Lock()
+
+
 class Archive:
     """The SQLite file. Methods are blocking; :class:`History` runs them in a worker thread."""
 
@@ -52,11 +58,18 @@ class Archive:
         self.path = Path(path)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.executescript(SCHEMA)
-        return connection
+        with _PREPARING:  # switching to WAL and creating the tables take locks SQLite does not wait for:
+            #               the first connection to a file does it alone (a city report opens 104 at once)
+            if self.path not in _PREPARED or not self.path.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                first = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                try:
+                    first.execute("PRAGMA journal_mode=WAL")
+                    first.executescript(SCHEMA)
+                finally:
+                    first.close()
+                _PREPARED.add(self.path)
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
 
     def archived_days(self, site: str) -> set[str]:
         with _closing(self._connect()) as db:
