@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 
+from redis.exceptions import RedisClusterException, RedisError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -84,6 +85,10 @@ async def ws_endpoint(websocket: WebSocket) -> None:
             grant = await app.state.auth.grant(query["token"])
         except QServerError as exc:
             await _refuse(websocket, 4401, exc.message, accept_as)
+            return
+        except (RedisError, RedisClusterException, OSError) as exc:  # the token unreadable now: not a bad token
+            logger.warning("cannot read a token for a client of %s: %r", slug, exc)
+            await _refuse(websocket, 1011, "redis unreachable", accept_as)
             return
     device = (query.get("device") or "")[:64] or None
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
                     lifespan=lifespan, middleware=[Middleware(Guard, max_body_bytes=settings.max_body_bytes)],
                     exception_handlers={HTTPException: http_error_response, QServerError: error_response,
                                         RedisError: error_response,
+                                        # a cluster between primaries: a slot not covered yet, no node reached
+                                        RedisClusterException: error_response,
                                         OSError: error_response})  # a socket's error or timeout: 503
     app.state.sites = sites
     app.state.settings = settings

@@ -201,6 +201,24 @@ async def test_metrics_count_events(live, http, tokens):
     assert 'qserver_events_total{site="cantho",type="issued"} 1.0' in text
 
 
+async def test_a_cluster_between_primaries_is_503_not_500(live, http, tokens, monkeypatch):
+    """redis-py's cluster client raises its own errors (a slot no primary covers yet, no node reached), which
+    are not RedisError: a token looked up in that moment answers 503 "try again", as a Redis that is down."""
+    from redis.exceptions import RedisClusterException, SlotNotCoveredError
+
+    auth = live.app.state.auth
+    for error in (SlotNotCoveredError('Slot "5461" is not covered by the cluster.'),
+                  RedisClusterException("Redis Cluster cannot be connected.")):
+        async def failing_get(key, error=error):
+            raise error
+        monkeypatch.setattr(auth.redis, "get", failing_get)
+        answer = await http.post(f"{SITE}/tickets", json={"agency": NOI_VU}, headers=bearer(f"never-seen-{id(error)}"))
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "redis_unavailable"
+    monkeypatch.undo()
+    issued = await http.post(f"{SITE}/tickets", json={"agency": NOI_VU}, headers=bearer(tokens["kiosk"]))
+    assert issued.status_code == 201
+
+
 async def test_redis_down_is_503_and_back(live, http, tokens, redis_server):
     """With Redis stopped, healthz and writes answer 503; after it restarts everything works again."""
     await http.post(f"{SITE}/tickets", json={"agency": NOI_VU}, headers=bearer(tokens["kiosk"]))

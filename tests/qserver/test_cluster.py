@@ -67,10 +67,22 @@ def city_server(cluster: Cluster, directory: Path, servers: list, **env: str) ->
 
 
 def errors_in_log(server: ServerProcess) -> str:
-    """The server log's tracebacks and errors, for a failed assertion to name the cause."""
+    """The server log's errors and the end of each traceback (its last frames and the exception), for a failed
+    assertion to name the cause."""
     lines = server.log.read_text(errors="replace").splitlines()
-    picked = [n for n, line in enumerate(lines) if "Traceback" in line or " ERROR " in line]
-    return "\n".join(lines[n] if " ERROR " in lines[n] else "\n".join(lines[n:n + 40]) for n in picked[:5])
+    found: list[str] = []
+    n = 0
+    while n < len(lines) and len(found) < 5:
+        if " ERROR " in lines[n]:
+            found.append(lines[n])
+        elif lines[n].startswith("Traceback"):
+            end = n + 1
+            while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+                end += 1  # frames are indented; the exception's own line is not
+            found.append("\n".join([lines[n], "  [...]", *lines[max(n + 1, end - 12):end + 1]]))
+            n = end
+        n += 1
+    return "\n".join(found)
 
 
 def grant(cluster: Cluster, role: str, site: str = "*", counters=()) -> str:

@@ -190,6 +190,25 @@ async def test_bad_subscriptions_are_refused(live):
             assert closed.value.rcvd.code == code, query
 
 
+async def test_a_token_unreadable_for_a_moment_is_not_a_bad_token(live, monkeypatch):
+    """Redis (or a cluster between primaries) failing while a pad's token is read closes with 1011, which the
+    device link retries at its usual pace, not the 4401 of a wrong token; once Redis answers, the pad is in."""
+    from redis.exceptions import SlotNotCoveredError
+
+    async def failing_get(key):
+        raise SlotNotCoveredError('Slot "5461" is not covered by the cluster.')
+
+    token = live.token("officer", ["12"])
+    monkeypatch.setattr(live.app.state.auth.redis, "get", failing_get)
+    async with connect(url(live, "counter:12", token=token)) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), TIMEOUT)
+        assert closed.value.rcvd.code == 1011 and closed.value.rcvd.reason == "redis unreachable"
+    monkeypatch.undo()
+    async with connect(url(live, "counter:12", token=token)) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))["type"] == "snapshot"
+
+
 async def test_pad_commands_with_idempotency(live, api):
     """A command frame runs the action; the same key twice calls one ticket; refusals come back as results."""
     token = live.token("officer", ["12"])
