@@ -90,7 +90,10 @@ class EmbeddedRedis:
             port = _free_port()
             args += ["--port", str(port), "--bind", "127.0.0.1"]
             self.url = f"redis://127.0.0.1:{port}/0"
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its own session: a Ctrl-C in the terminal signals the whole process group, and a Redis that took
+        # it would die under the server still shutting down. Only stop() (after the server) ends it.
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        start_new_session=True)
         deadline = time.monotonic() + self.start_timeout_s
         while not _ping(self.url, 0.2):
             if self.process.poll() is not None:

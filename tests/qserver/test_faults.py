@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -45,6 +46,44 @@ def test_server_killed_and_restarted_loses_nothing(server):
     server.start()
     assert day_state(server) == before
     assert server.call("POST", f"{SITE}/counters/12/call-next", officer).json()["number"] == "E002"
+
+
+def test_ctrl_c_stops_the_server_before_its_embedded_redis(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group: the server still shuts down first and then
+    stops its Redis (a Redis that took the SIGINT itself died under the running server: "Redis is
+    unreachable" at every stop)."""
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "QSERVER_DATA_DIR": str(tmp_path / "var"), "HOME": str(tmp_path)}
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "qserver", "run", "--port", str(port)], env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT)
+
+        def healthy():
+            try:
+                return http.get("/healthz").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, what="qserver with its embedded Redis")
+        from websockets.sync.client import connect
+
+        with connect(f"ws://127.0.0.1:{port}/ws?site=cantho&topics=site") as ws:
+            ws.recv(timeout=TIMEOUT)
+            os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+            assert process.wait(timeout=TIMEOUT) == 0
+        assert not (tmp_path / "var" / "redis.url").exists(), "the embedded Redis was not stopped"
+        output = log.read_text()
+        assert "unreachable" not in output and "Traceback" not in output, output[-2000:]
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def test_sigterm_stops_server_and_embedded_redis(tmp_path):
