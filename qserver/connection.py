@@ -22,14 +22,14 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException
 
 from .embedded_redis import EmbeddedRedis, running_url
 from .redis_url import CLUSTER, SENTINEL, RedisTarget, parse_redis_url
-from .redis_wire import pack_with_hiredis
+from .redis_wire import wire, wired
 from .settings import Settings
 
 __all__ = ["connect_redis", "connect_target", "redis_url_for", "client_name", "REDIS_CONNECTIONS",
@@ -74,6 +74,11 @@ class BoundedRedisCluster(RedisCluster):
 
     def __init__(self, *args: Any, in_flight: int = REDIS_CONNECTIONS, wait_s: float = POOL_WAIT_S, **kwargs: Any):
         super().__init__(*args, max_connections=in_flight + 2, **kwargs)
+        # redis-py fixes the cluster's connection class; nodes found later take it from connection_kwargs
+        ours = wired(self.connection_kwargs["connection_class"])
+        self.connection_kwargs["connection_class"] = ours
+        for node in self.nodes_manager.startup_nodes.values():
+            node.connection_class = ours
         self._slots = asyncio.Semaphore(in_flight)
         self._wait_s = wait_s
 
@@ -152,6 +157,7 @@ def connect_target(target: RedisTarget, *, name: str | None = None) -> Redis | R
                 ExponentialWithJitterBackoff(cap=0.1, base=0.01), retries=1)))
         client = sentinel.master_for(target.master, redis_class=SentinelRedis,
                                      connection_pool_class=BlockingSentinelPool, db=target.db,
+                                     connection_class=wired(SentinelManagedConnection),
                                      username=target.username, password=target.password,
                                      max_connections=REDIS_CONNECTIONS, timeout=POOL_WAIT_S,
                                      health_check_interval=30, socket_keepalive=True, **options)
@@ -159,7 +165,7 @@ def connect_target(target: RedisTarget, *, name: str | None = None) -> Redis | R
         return client
     if not target.url.startswith("unix://"):
         options["socket_keepalive"] = True  # TCP only: a unix socket refuses the option
-    return Redis(connection_pool=pack_with_hiredis(BlockingConnectionPool.from_url(
+    return Redis(connection_pool=wire(BlockingConnectionPool.from_url(
         target.url, max_connections=REDIS_CONNECTIONS, timeout=POOL_WAIT_S, health_check_interval=30, **options)))
 
 

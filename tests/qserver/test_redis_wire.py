@@ -1,14 +1,18 @@
-"""Commands packed by hiredis (qserver.redis_wire): the same bytes as redis-py's own packer, on every
-kind of connection connect_redis makes, and a real Redis answers them."""
+"""qserver's connection classes (qserver.redis_wire): commands packed by hiredis, the same bytes as
+redis-py's own packer, on every kind of connection connect_redis makes, and a real Redis answers them; a
+connection closed by another task under a command is a ConnectionError, never an AttributeError."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
-from redis.exceptions import DataError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import DataError, RedisError
 
 from qserver.connection import connect_redis
-from qserver.redis_wire import pack_with_hiredis
+from qserver.redis_wire import wire
 
 COMMANDS = [
     ("GET", "k"),
@@ -46,7 +50,7 @@ def test_packing_twice_changes_nothing():
     """A pool given hiredis packing twice keeps one packing class."""
     pool = connect_redis("redis://127.0.0.1:6390/0").connection_pool
     first = pool.connection_class
-    assert pack_with_hiredis(pool).connection_class is first
+    assert wire(pool).connection_class is first
 
 
 async def test_a_real_redis_answers_packed_commands(redis_url, flushed):
@@ -64,3 +68,29 @@ async def test_a_real_redis_answers_packed_commands(redis_url, flushed):
         assert await pipe.execute() == [True, 42, "Sở Nội vụ".encode()]
     finally:
         await client.aclose()
+
+
+async def test_a_connection_closed_under_a_command_is_a_connection_error(redis_url, flushed):
+    """Another task closes a connection (as redis-py's cluster client does to every connection of its
+    nodes in a fail-over) while this one connects and sends, at every point of the handshake in turn:
+    the sender gets a RedisError (ConnectionError), which redis-py's retries know, never the
+    AttributeError of a writer gone (the 500 CI met in the cluster fail-over test)."""
+    pool = connect_redis(redis_url, name="qserver-test").connection_pool
+    # a short read timeout: a read left waiting on a socket closed by our side ends at it
+    connection = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": 0.2})
+    torn_down = 0
+    for steps in range(40):
+        sending = asyncio.create_task(connection.send_packed_command(connection.pack_command("PING")))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        await connection.disconnect(nowait=True)
+        try:
+            await sending
+        except RedisError as exc:
+            torn_down += isinstance(exc, RedisConnectionError) and isinstance(exc.__cause__, AttributeError)
+        await connection.disconnect()
+    assert torn_down, "no step closed the connection between the handshake's check and its write"
+    await connection.connect()  # and the connection is usable again
+    await connection.send_command("PING")
+    assert await connection.read_response() == b"PONG"
+    await connection.disconnect()
