@@ -22,7 +22,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException
@@ -157,10 +157,10 @@ def connect_target(target: RedisTarget, *, name: str | None = None) -> Redis | R
                 ExponentialWithJitterBackoff(cap=0.1, base=0.01), retries=1)))
         client = sentinel.master_for(target.master, redis_class=SentinelRedis,
                                      connection_pool_class=BlockingSentinelPool, db=target.db,
-                                     connection_class=wired(SentinelManagedConnection),
                                      username=target.username, password=target.password,
                                      max_connections=REDIS_CONNECTIONS, timeout=POOL_WAIT_S,
                                      health_check_interval=30, socket_keepalive=True, **options)
+        wire(client.connection_pool)
         client.sentinel = sentinel
         return client
     if not target.url.startswith("unix://"):
