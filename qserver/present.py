@@ -7,6 +7,7 @@ for HTTP, websockets and the pages' boot data alike.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -30,8 +31,14 @@ def iso(site: Site, ms: int | float | None) -> str | None:
     """Milliseconds since the epoch → ISO 8601 in the site's UTC offset (seconds precision)."""
     if ms is None:
         return None
-    moment = dt.datetime.fromtimestamp(ms / 1000, tz=site.tz)
-    return moment.isoformat(timespec="seconds")
+    return _iso_second(site.tz, int(ms // 1000))
+
+
+@lru_cache(maxsize=4096)
+def _iso_second(tz: dt.tzinfo, second: int) -> str:
+    # A ticket's times are presented again and again (its answer, every display frame, the console):
+    # the same second of the same zone gives the same text.
+    return dt.datetime.fromtimestamp(second, tz=tz).isoformat(timespec="seconds")
 
 
 def present_layout(site: Site) -> dict[str, Any]:

@@ -38,9 +38,14 @@ async def read_body(request: Request) -> dict[str, Any]:
 
 
 def bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
+    """The token of the ``Authorization: Bearer`` header (the first one), or None."""
+    # the raw ASGI headers (lowercase names): cheaper than building request.headers on every request
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            header = value.decode("latin-1")
+            if header[:7].lower() == "bearer ":
+                return header[7:].strip() or None
+            return None
     return None
 
 
