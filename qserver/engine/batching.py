@@ -19,7 +19,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 __all__ = ["ScriptBatcher"]
 
@@ -55,20 +55,9 @@ class ScriptBatcher:
             task.add_done_callback(self._tasks.discard)
 
     async def _send(self, batch: list[tuple[AsyncScript, list, list, asyncio.Future]]) -> None:
-        if len(batch) == 1:
-            script, keys, args, future = batch[0]
-            try:
-                result = await script(keys=keys, args=args)
-            except BaseException as exc:  # handed to the caller, whatever it is
-                _fail(future, exc)
-            else:
-                _answer(future, result)
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for script, keys, args, _ in batch:
-            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
         try:
-            results = await pipe.execute(raise_on_error=False)
+            results = await self._exchange([("EVALSHA", script.sha, len(keys), *keys, *args)
+                                            for script, keys, args, _ in batch])
         except BaseException as exc:
             for *_, future in batch:
                 _fail(future, exc)
@@ -84,6 +73,37 @@ class ScriptBatcher:
                 _fail(future, result)
             else:
                 _answer(future, result)
+
+    async def _exchange(self, commands: list[tuple]) -> list[Any]:
+        """The commands written at once on one pooled connection and their replies, an error reply in
+        its place: what ``pipeline(transaction=False).execute(raise_on_error=False)`` does, without
+        the command stack, reply callbacks and observability hooks redis-py's pipeline adds per call
+        (a fifth of a transition's cost in the server, docs/performance.md). A lost connection is
+        retried as redis-py retries a pipeline, on a fresh connection."""
+        pool = self.redis.connection_pool
+        connection = await pool.get_connection()
+
+        async def exchange() -> list[Any]:
+            await connection.send_packed_command(connection.pack_commands(commands))
+            replies: list[Any] = []
+            for _ in commands:
+                try:
+                    replies.append(await connection.read_response())
+                except ResponseError as exc:
+                    replies.append(exc)
+            return replies
+
+        async def disconnect(_error: Exception) -> None:
+            await connection.disconnect()
+
+        try:
+            return await connection.retry.call_with_retry(exchange, disconnect)
+        except BaseException:
+            # unread replies would answer the next caller's commands: never give such a socket back
+            await connection.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(connection)
 
 
 def _answer(future: asyncio.Future, result: Any) -> None:

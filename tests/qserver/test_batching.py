@@ -16,15 +16,15 @@ NOI_VU = "so-noi-vu"
 
 
 def count_pipelines(batcher: ScriptBatcher) -> list[int]:
-    """Wrap the batcher's client so every pipeline it opens is counted (the list grows by one each)."""
+    """Wrap the batcher so every batch it writes to Redis at once is counted (the list grows by its size)."""
     opened: list[int] = []
-    real = batcher.redis.pipeline
+    real = batcher._exchange
 
-    def pipeline(*args, **kwargs):
-        opened.append(1)
-        return real(*args, **kwargs)
+    async def exchange(commands):
+        opened.append(len(commands))
+        return await real(commands)
 
-    batcher.redis.pipeline = pipeline
+    batcher._exchange = exchange
     return opened
 
 
