@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 
 from .engine.keys import token_key, tokens_index_key, user_key, users_index_key
 from .exceptions import Conflict, Forbidden, InvalidField, NotFound, RateLimited, Unauthorized
+from .single_flight import SingleFlight
 
 __all__ = ["Grant", "ROLES", "Auth", "new_token", "token_id", "audit_to"]
 
@@ -123,6 +124,7 @@ class Auth:
         self.cache_s = cache_s
         self.audit = audit
         self._cache: dict[str, tuple[float, Grant | None]] = {}
+        self._lookups: SingleFlight[Grant | None] = SingleFlight()
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qserver-scrypt")
         self._waiting = asyncio.Semaphore(MAX_WAITING_LOGINS)
 
@@ -222,18 +224,23 @@ class Auth:
         """The grant of a token, or Unauthorized."""
         if not token:
             raise Unauthorized("Cần đăng nhập (thiếu mã truy cập). / A bearer token is required.")
-        now = time.monotonic()
         cached = self._cache.get(token)
-        if cached and cached[0] > now:
+        if cached and cached[0] > time.monotonic():
             grant = cached[1]
         else:
-            raw = await self.redis.get(token_key(_sha(token)))
-            grant = _grant(json.loads(raw)) if raw else None
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[token] = (now + self.cache_s, grant)
+            grant = await self._lookups.run(token, lambda: self._look_up(token))
         if grant is None:
             raise Unauthorized("Mã truy cập không hợp lệ hoặc đã hết hạn. / Invalid or expired token.")
+        return grant
+
+    async def _look_up(self, token: str) -> Grant | None:
+        """Read the token's grant from Redis and cache it (None for an unknown token)."""
+        started = time.monotonic()
+        raw = await self.redis.get(token_key(_sha(token)))
+        grant = _grant(json.loads(raw)) if raw else None
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[token] = (started + self.cache_s, grant)
         return grant
 
     # -- users ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ClusterError, ResponseError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -23,6 +24,7 @@ from config import Site
 from ..clock import Clock
 from ..exceptions import Unavailable, unknown_ticket
 from ..protocol import parse_stream_id
+from ..single_flight import SingleFlight
 from . import hours
 from .keys import SiteKeys
 from .replication import atomic
@@ -70,6 +72,7 @@ class SiteReader:
         self.keys = SiteKeys(site.slug)
         self._slugs = [agency.slug for agency in site.agencies]
         self._wait_cache: tuple[float, dict[str, tuple[float, int]]] | None = None
+        self._wait_lookups: SingleFlight[dict[str, tuple[float, int]]] = SingleFlight()
 
     def now_ms(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
@@ -101,20 +104,23 @@ class SiteReader:
     async def _wait_factors(self) -> dict[str, tuple[float, int]]:
         """agency → (median service s, open counters serving it), read at most once a second: an
         estimate needs no fresher data, and a busy kiosk hall must not pay a round trip per ticket."""
-        now = time.monotonic()
-        if self._wait_cache is not None and self._wait_cache[0] > now:
+        if self._wait_cache is not None and self._wait_cache[0] > time.monotonic():
             return self._wait_cache[1]
+        return await self._wait_lookups.run(None, self._read_wait_factors)
+
+    async def _read_wait_factors(self) -> dict[str, tuple[float, int]]:
+        now = time.monotonic()
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(self.keys.service_times)
         pipe.hvals(self.keys.counters)
         recent, counters = await guarded(pipe.execute())
         serving: dict[str, int] = {}
         for raw in counters:
-            counter = json.loads(raw)
+            counter = orjson.loads(raw)
             if counter.get("status") == "open":
                 for slug in counter.get("agencies") or []:
                     serving[slug] = serving.get(slug, 0) + 1
-        durations = {key.decode(): json.loads(value) for key, value in recent.items()}
+        durations = {key.decode(): orjson.loads(value) for key, value in recent.items()}
         medians = {slug: statistics.median(ms) / 1000 for slug, ms in durations.items() if ms}
         factors = {slug: (medians.get(slug, DEFAULT_SERVICE_S), serving.get(slug, 0)) for slug in self._slugs}
         self._wait_cache = (now + WAIT_CACHE_S, factors)
