@@ -42,14 +42,75 @@ local K_IDEM, K_CALLS, K_SVC, K_NUMBERS, K_PERSONS, K_SEQ = KEYS[6], KEYS[7], KE
 local K_STATS = KEYS[12]
 local NORMAL = 1000000000000  -- normal tickets sort after every priority ticket
 
-local agencies, qkey = {}, {}
-do
-  local i = 0
-  for slug in string.gmatch(ARGV[7], '[^,]+') do
-    i = i + 1
-    agencies[i] = slug
-    qkey[slug] = KEYS[12 + i]
+-- The site's agencies (ARGV[7]) in the order of their queues' KEYS. A transition names an agency or
+-- two, so the list is searched, not split, for each (splitting it cost as much as the rest of the
+-- prelude): qkey[slug] is the agency's queue key (nil for an unknown slug), by_index(offset) a table
+-- of slug → KEYS[offset + position] (the CALL_NEXT's appointment queues), all_agencies() the list.
+local AGENCY_LIST = ',' .. ARGV[7] .. ','
+local agencies, agency_count
+
+local function agency_position(slug)
+  if type(slug) ~= 'string' or slug == '' then return nil end
+  local at = string.find(AGENCY_LIST, ',' .. slug .. ',', 1, true)
+  if not at then return nil end
+  local position, comma = 0, 0
+  repeat  -- the commas up to the one before the slug
+    comma = string.find(AGENCY_LIST, ',', comma + 1, true)
+    position = position + 1
+  until comma >= at
+  return position
+end
+
+local function by_index(offset)
+  return setmetatable({}, {__index = function(known, slug)
+    local position = agency_position(slug)
+    if not position then return nil end
+    local key = KEYS[offset + position]
+    rawset(known, slug, key)
+    return key
+  end})
+end
+
+local qkey = by_index(12)
+
+local function all_agencies()
+  if not agencies then
+    agencies = {}
+    for slug in string.gmatch(ARGV[7], '[^,]+') do agencies[#agencies + 1] = slug end
   end
+  return agencies
+end
+
+local function count_agencies()
+  if not agency_count then
+    agency_count = ARGV[7] == '' and 0 or select(2, string.gsub(ARGV[7], ',', ',')) + 1
+  end
+  return agency_count
+end
+
+-- The JSON of tickets this call stored and does not change afterwards (keyed by the Lua table, see
+-- keep_ticket): the events and the answer splice it in instead of encoding the same ticket again
+-- (cjson takes ~5 µs per ticket, the largest part of a transition's cost in Redis).
+local stored_json = {}
+
+-- cjson.encode(object), each field holding a kept ticket spliced in as its stored JSON.
+local function encode(object)
+  local parts, rest
+  for name, value in pairs(object) do
+    local json = stored_json[value]
+    if json then
+      if not parts then
+        parts, rest = {}, {}
+        for k, v in pairs(object) do rest[k] = v end
+      end
+      parts[#parts + 1] = '"' .. name .. '":' .. json
+      rest[name] = nil
+    end
+  end
+  if not parts then return cjson.encode(object) end
+  local others = cjson.encode(rest)
+  if others == '{}' then return '{' .. table.concat(parts, ',') .. '}' end
+  return '{' .. table.concat(parts, ',') .. ',' .. string.sub(others, 2)
 end
 
 local function fail(code, extra)
@@ -59,7 +120,7 @@ local function fail(code, extra)
 end
 
 local function finish(result)
-  local encoded = cjson.encode(result)
+  local encoded = encode(result)
   if idem ~= '' then
     redis.call('HSET', K_IDEM, idem, encoded)
     redis.call('EXPIRE', K_IDEM, ttl)
@@ -71,13 +132,15 @@ local function emit(kind, payload)
   payload.type = kind
   payload.at = now
   payload.actor = actor
-  return redis.call('XADD', K_EVENTS, 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(payload))
+  return redis.call('XADD', K_EVENTS, 'MAXLEN', '~', maxlen, '*', 'e', encode(payload))
 end
 
--- The day's running totals (what the city console reads instead of every ticket).
+-- The day's running totals (what the city console reads instead of every ticket). Day keys get their
+-- TTL when they are made, and a hash is made by a field's first increment: only that one sets it
+-- (each redis.call costs a few µs, and a call-next makes four counts).
 local function count(field, by)
-  redis.call('HINCRBY', K_STATS, field, by or 1)
-  redis.call('EXPIRE', K_STATS, ttl)
+  by = by or 1
+  if redis.call('HINCRBY', K_STATS, field, by) == by then redis.call('EXPIRE', K_STATS, ttl) end
 end
 
 local function get_ticket(id)
@@ -87,7 +150,14 @@ local function get_ticket(id)
 end
 
 local function put_ticket(t)
-  redis.call('HSET', K_TICKETS, t.id, cjson.encode(t))
+  local json = cjson.encode(t)
+  redis.call('HSET', K_TICKETS, t.id, json)
+  return json
+end
+
+-- put_ticket, for a ticket the script does not change afterwards: its events and answer reuse the JSON.
+local function keep_ticket(t)
+  stored_json[t] = put_ticket(t)
 end
 
 local function get_counter(id)
@@ -140,7 +210,7 @@ local function complete_current(c, outcome)
   t.status = 'done'
   t.outcome = outcome
   t.done_at = now
-  put_ticket(t)
+  keep_ticket(t)
   c.served = (c.served or 0) + 1
   count('served')
   if t.called_at then
@@ -163,8 +233,8 @@ local function announce_call(c, t, recall, extra)
   local event_id = emit('called', payload)
   local call = {ticket = t.id, number = t.number, counter = c.id, floor = t.floor, counter_floor = c.floor,
                 agency = t.agency, recall = recall, at = now, event_id = event_id}
-  redis.call('LPUSH', K_CALLS, cjson.encode(call))
-  redis.call('LTRIM', K_CALLS, 0, 99)
+  -- the newest 100 calls are kept (readers take 50), trimmed back when 50 more have come
+  if redis.call('LPUSH', K_CALLS, cjson.encode(call)) > 150 then redis.call('LTRIM', K_CALLS, 0, 99) end
 end
 
 local function call_ticket(c, t, extra)
@@ -175,7 +245,7 @@ local function call_ticket(c, t, extra)
   t.called_at = now
   t.counter = c.id
   t.officer = actor
-  put_ticket(t)
+  keep_ticket(t)
   c.current = t.id
   put_counter(c)
   announce_call(c, t, false, extra)
@@ -234,7 +304,7 @@ if person ~= '' then
   end
 end
 local n = redis.call('HINCRBY', K_NUMBERS, agency, 1)
-redis.call('EXPIRE', K_NUMBERS, ttl)
+if n == 1 then redis.call('EXPIRE', K_NUMBERS, ttl) end  -- made now (see count)
 local number = string.format(fmt, n)
 local t = {id = idprefix .. '-' .. number, number = number, site = site, agency = agency, floor = floor,
            status = 'waiting', issued_at = now, seq = redis.call('INCR', K_SEQ), n = n, recalls = 0}
@@ -248,11 +318,12 @@ if person ~= '' then
   redis.call('HSET', K_PERSONS, person_field, t.id)
   redis.call('EXPIRE', K_PERSONS, ttl)
 end
-put_ticket(t)
+keep_ticket(t)
 redis.call('ZADD', K_INDEX, now, t.id)
 redis.call('ZADD', qkey[agency], score_of(t), t.id)
 count('issued')
 t.ahead = redis.call('ZRANK', qkey[agency], t.id)
+stored_json[t] = string.sub(stored_json[t], 1, -2) .. ',"ahead":' .. t.ahead .. '}'  -- the answer has ahead, the stored ticket not
 emit('issued', {ticket = t})
 emit_queue({agency})
 return finish({status = 201, ticket = t})
@@ -271,11 +342,9 @@ local c, refused = open_counter(ARGV[8])
 if not c then return refused end
 if c.current then complete_current(c, 'completed') end
 local streak_max, guard_ms = tonumber(ARGV[9] or '0') or 0, tonumber(ARGV[10] or '0') or 0
-local K_BLEND = KEYS[12 + 2 * #agencies + 1]
+local K_BLEND = KEYS[12 + 2 * count_agencies() + 1]
 local akey = {}
-if K_BLEND then
-  for i, slug in ipairs(agencies) do akey[slug] = KEYS[12 + #agencies + i] end
-end
+if K_BLEND then akey = by_index(12 + count_agencies()) end
 local best_id, best_score
 for _, slug in ipairs(c.agencies) do
   local key = qkey[slug]
@@ -371,7 +440,7 @@ local c, t, refused = serving_counter(ARGV[8])
 if not c then return refused end
 if c.status == 'closed' then return fail('counter_closed', {counter = c.id}) end
 t.recalls = (t.recalls or 0) + 1
-put_ticket(t)
+keep_ticket(t)
 announce_call(c, t, true)
 return finish({status = 200, ticket = t})
 """
@@ -572,7 +641,7 @@ local current = redis.call('GET', K_DAY)
 if current and current >= day then return cjson.encode({status = 200, rolled = false}) end
 local expired = 0
 if ARGV[8] == 'expire' then
-  for _, slug in ipairs(agencies) do
+  for _, slug in ipairs(all_agencies()) do
     for _, id in ipairs(redis.call('ZRANGE', qkey[slug], 0, -1)) do
       local t = get_ticket(id)
       if t then
@@ -608,7 +677,7 @@ for _, id in ipairs(old) do redis.call('HDEL', K_TICKETS, id) end
 redis.call('ZREMRANGEBYSCORE', K_INDEX, '-inf', '(' .. ARGV[9])
 redis.call('SET', K_DAY, day)
 emit('day', {day = day, previous = current, expired = expired})
-emit_queue(agencies)
+emit_queue(all_agencies())
 return cjson.encode({status = 200, rolled = true, expired = expired})
 """
 

@@ -15,7 +15,7 @@ __all__ = ["HOME_BODIES", "LEASE_SCRIPTS"]
 
 #: Helpers every script of this module shares (inserted after the prelude).
 HOME_HELPERS = r"""
-local X = 12 + #agencies
+local X = 12 + count_agencies()
 
 local function history_of(key, person)
   local raw = redis.call('HGET', key, person)
@@ -72,7 +72,7 @@ end
 
 local function new_ticket(agency, fmt, floor, idprefix, site, channel)
   local n = redis.call('HINCRBY', K_NUMBERS, agency, 1)
-  redis.call('EXPIRE', K_NUMBERS, ttl)
+  if n == 1 then redis.call('EXPIRE', K_NUMBERS, ttl) end  -- made now (see count)
   local number = string.format(fmt, n)
   return {id = idprefix .. '-' .. number, number = number, site = site, agency = agency, floor = floor,
           status = 'waiting', issued_at = now, seq = redis.call('INCR', K_SEQ), n = n, recalls = 0,
