@@ -6,6 +6,10 @@ command raised as the ConnectionError it is.
   by argument. A transition's ``EVALSHA`` carries some forty keys and arguments, and packing them was a
   tenth of the server's time under load (docs/performance.md). Here they use redis-py's own hiredis
   packer; the bytes on the wire are the same.
+- **An exchange** (:func:`exchange`): commands written at once on one pooled connection and their
+  replies read back, for the two hot callers (the transitions' batches, the stream reader's XREAD):
+  redis-py's pipeline and command paths add a command stack, reply callbacks and observability hooks
+  per call that were a fifth of a call-next's cost in the server (docs/performance.md).
 - **A connection closed under a command.** redis-py's cluster client disconnects the connections of its
   nodes when it re-reads the topology during a fail-over, the ones other tasks are using too. A task
   that was connecting or sending on one then meets ``_writer`` gone and redis-py raises
@@ -20,13 +24,15 @@ command raised as the ConnectionError it is.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from redis.asyncio import ConnectionPool
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.utils import HIREDIS_AVAILABLE
 
-__all__ = ["wire", "wired"]
+__all__ = ["wire", "wired", "exchange"]
 
 
 class _HiredisPacking:
@@ -67,3 +73,32 @@ def wire(pool: ConnectionPool) -> ConnectionPool:
     its first connection."""
     pool.connection_class = wired(pool.connection_class)
     return pool
+
+
+async def exchange(pool: ConnectionPool, commands: list[tuple]) -> list[Any]:
+    """The replies to ``commands``, written at once on one connection of ``pool``, an error reply in
+    its place (as ``pipeline(transaction=False).execute(raise_on_error=False)`` answers). A lost
+    connection is retried as redis-py retries a pipeline, on a fresh connection; a socket left with
+    unread replies (a cancelled or failed read) is closed, never given back to the pool."""
+    connection = await pool.get_connection()
+
+    async def write_and_read() -> list[Any]:
+        await connection.send_packed_command(connection.pack_commands(commands))
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(await connection.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+        return replies
+
+    async def disconnect(_error: Exception) -> None:
+        await connection.disconnect()
+
+    try:
+        return await connection.retry.call_with_retry(write_and_read, disconnect)
+    except BaseException:
+        await connection.disconnect(nowait=True)
+        raise
+    finally:
+        await pool.release(connection)

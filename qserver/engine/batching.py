@@ -19,7 +19,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError
+
+from ..redis_wire import exchange
 
 __all__ = ["ScriptBatcher"]
 
@@ -75,35 +77,8 @@ class ScriptBatcher:
                 _answer(future, result)
 
     async def _exchange(self, commands: list[tuple]) -> list[Any]:
-        """The commands written at once on one pooled connection and their replies, an error reply in
-        its place: what ``pipeline(transaction=False).execute(raise_on_error=False)`` does, without
-        the command stack, reply callbacks and observability hooks redis-py's pipeline adds per call
-        (a fifth of a transition's cost in the server, docs/performance.md). A lost connection is
-        retried as redis-py retries a pipeline, on a fresh connection."""
-        pool = self.redis.connection_pool
-        connection = await pool.get_connection()
-
-        async def exchange() -> list[Any]:
-            await connection.send_packed_command(connection.pack_commands(commands))
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(await connection.read_response())
-                except ResponseError as exc:
-                    replies.append(exc)
-            return replies
-
-        async def disconnect(_error: Exception) -> None:
-            await connection.disconnect()
-
-        try:
-            return await connection.retry.call_with_retry(exchange, disconnect)
-        except BaseException:
-            # unread replies would answer the next caller's commands: never give such a socket back
-            await connection.disconnect(nowait=True)
-            raise
-        finally:
-            await pool.release(connection)
+        """The batch's replies (see :func:`qserver.redis_wire.exchange`: no redis-py pipeline per batch)."""
+        return await exchange(self.redis.connection_pool, commands)
 
 
 def _answer(future: asyncio.Future, result: Any) -> None:
