@@ -7,9 +7,9 @@ command raised as the ConnectionError it is.
   tenth of the server's time under load (docs/performance.md). Here they use redis-py's own hiredis
   packer; the bytes on the wire are the same.
 - **An exchange** (:func:`exchange`): commands written at once on one pooled connection and their
-  replies read back, for the two hot callers (the transitions' batches, the stream reader's XREAD):
-  redis-py's pipeline and command paths add a command stack, reply callbacks and observability hooks
-  per call that were a fifth of a call-next's cost in the server (docs/performance.md).
+  replies read back, for the transitions' batches: redis-py's pipeline adds a command stack, reply
+  callbacks and observability hooks per batch that were a fifth of a call-next's cost in the server
+  (docs/performance.md).
 - **A connection closed under a command.** redis-py's cluster client disconnects the connections of its
   nodes when it re-reads the topology during a fail-over, the ones other tasks are using too. A task
   that was connecting or sending on one then meets ``_writer`` gone and redis-py raises

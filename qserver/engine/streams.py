@@ -14,7 +14,6 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from ..redis_wire import exchange
 from .cluster_streams import ClusterStreamReader
 from .keys import SiteKeys
 from .reads import guarded
@@ -57,17 +56,11 @@ class StreamReader:
             return await self.cluster.read(block_ms=block_ms, count=count)
         if self._last is None:
             await self.start()
-        # the raw reply on a connection of the reader's pool (redis-py's xread adds a command path,
-        # reply callbacks and a streaming-lag hook per call: most of the hub's cost under load)
-        (reply,) = await guarded(exchange(self.redis.connection_pool, [
-            ("XREAD", "COUNT", count, "BLOCK", block_ms, "STREAMS", *self._last, *self._last.values())]))
-        if isinstance(reply, Exception):
-            raise reply
+        reply: Any = await guarded(self.redis.xread(self._last, block=block_ms, count=count))
         batches: list[Batch] = []
-        # RESP3 (qserver's connections) answers a map of stream → entries; RESP2 a list of pairs
-        for stream, entries in (reply.items() if isinstance(reply, dict) else reply or ()):
+        for stream, entries in reply or ():
             key = stream.decode() if isinstance(stream, bytes) else stream
-            batch = [(entry_id.decode(), _event_field(fields)) for entry_id, fields in entries]
+            batch = [(entry_id.decode(), fields.get(b"e", b"")) for entry_id, fields in entries]
             if batch:
                 self._last[key] = batch[-1][0]
                 batches.append((self._site_of[key], batch))
@@ -77,14 +70,6 @@ class StreamReader:
         """Stop the cluster reader's listeners (nothing to do on one server: the XREAD is a request)."""
         if self.cluster is not None:
             await self.cluster.aclose()
-
-def _event_field(fields: list[bytes]) -> bytes:
-    """The ``e`` field of an entry's raw field list ``[name, value, ...]`` (b"" when it has none)."""
-    for index in range(0, len(fields) - 1, 2):
-        if fields[index] == b"e":
-            return fields[index + 1]
-    return b""
-
 
 async def read_streams(redis: Redis, positions: dict[str, str], *, block_ms: int = 1000,
                        count: int = 100) -> list[Batch]:

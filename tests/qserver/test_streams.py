@@ -1,5 +1,5 @@
-"""The stream reader every process fans out from (qserver.engine.streams), on a real Redis, over both
-reply protocols: it reads the raw XREAD reply itself (qserver.redis_wire.exchange)."""
+"""The stream reader every process fans out from (qserver.engine.streams), on a real Redis and a
+client made as qserver makes its own (qserver.connection)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
+from qserver.connection import connect_redis
 from qserver.engine.keys import SiteKeys
 from qserver.engine.streams import StreamReader
 from tests.support import TIMEOUT
 
 
-@pytest.mark.parametrize("protocol", [2, 3])
-async def test_new_events_of_every_site_are_read_in_order(redis_server, flushed, protocol):
-    client = Redis.from_url(redis_server.url, protocol=protocol)
+async def test_new_events_of_every_site_are_read_in_order(redis_server, flushed):
+    client = connect_redis(redis_server.url)
     try:
         await client.xadd(SiteKeys("cantho").events, {"e": b'{"type": "old"}'})
         reader = StreamReader(client, ["cantho", "phuong-an-binh"])
