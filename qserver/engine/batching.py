@@ -1,5 +1,6 @@
-"""Transitions started in the same turn of the event loop go to Redis together: one pipeline, one
-connection, one write and one read for all of them.
+"""Transitions started in the same turn of the event loop go to Redis together: one connection, one
+write and one read for all of them (:func:`qserver.redis_wire.exchange`, a pipeline without redis-py's
+per-call bookkeeping).
 
 Each transition is still its own ``EVALSHA``, atomic on its own, answered or refused on its own: a
 pipeline only puts the calls back to back on one connection instead of each taking a connection from

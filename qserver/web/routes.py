@@ -64,9 +64,9 @@ BUTTONS = (
     ("complete", "The current ticket is done", "CompleteRequest"),
     ("transfer", "Move the current ticket to another agency", "AgencyRequest"),
 )
-#: The paths of most requests, the busiest first (kiosks issuing, officers' buttons, phones following a ticket). Starlette
-#: tries routes in order, about a microsecond each: these come first (no two paths of the table match
-#: the same URL, so the order changes nothing else; the OpenAPI document keeps the table's order).
+#: The paths of most requests, the busiest first (kiosks issuing, officers' buttons, phones following a
+#: ticket). Starlette tries routes in order, ~2 µs each: these come first (no two paths of the table
+#: match the same URL, so the order changes nothing else; the OpenAPI document keeps the table's order).
 HOT_PATHS = (SITE + "/tickets", COUNTER + "/call-next", COUNTER + "/complete", SITE + "/tickets/{ticket}",
              COUNTER + "/recall", COUNTER + "/no-show")
 STATUS_CHANGES = (("pause", "Pause the counter"), ("resume", "Resume the counter"), ("open", "Open the counter"),
