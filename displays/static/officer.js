@@ -26,7 +26,10 @@
   }
 
   // ---------------------------------------------------------------- login
+  /** body[data-signed-in]: "1" once the token is known good (the pad takes presses), "0" on the login form. */
+  function signedIn(yes) { document.body.setAttribute("data-signed-in", yes ? "1" : "0"); }
   function showLogin(message) {
+    signedIn(false);
     QS.$("#login").hidden = false;
     QS.$("#pad").hidden = true;
     QS.$("#logout").hidden = true;
@@ -65,6 +68,7 @@
       QS.saveToken("officer", token);
       QS.$("#password").value = "";
       showPad();
+      signedIn(true);
       say("info", "Đăng nhập thành công. Bấm “Gọi tiếp” (phím Enter) để gọi công dân.");
     });
   });
@@ -335,7 +339,7 @@
         token = null;
         QS.saveToken("officer", null);
         showLogin("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.");
-      }
+      } else if (token) signedIn(true);
     });
   } else showLogin("");
   QS.startClock();

@@ -145,6 +145,14 @@ def test_kiosk_shows_when_it_opens(browser, redis_server, flushed, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ officer pad
+def pad_state(page) -> dict:
+    """What the officer pad shows, for a failure's message."""
+    return page.evaluate("""() => ({pad_hidden: document.querySelector('#pad').hidden,
+        message: document.querySelector('#pad-message').textContent, focus: document.activeElement.tagName,
+        busy: document.body.dataset.busy, signed_in: document.body.dataset.signedIn,
+        has_focus: document.hasFocus()})""")
+
+
 def test_officer_pad_drives_the_engine(server, pages):
     """Buttons and shortcuts call, recall, complete, mark no-show, pause and transfer; refusals are explained."""
     kiosk = server.token("kiosk")
@@ -218,10 +226,12 @@ def test_officer_pad_queues_a_press_made_while_busy(server, pages):
     first = issue(server, "so-giao-duc-dao-tao", kiosk)
     page = pages.open(f"/o/cantho/counter/30?token={server.token('officer', counters=['30'])}")
     expect(page.locator("#queues [data-agency='so-giao-duc-dao-tao'] b")).to_have_text("1")
+    expect(page.locator("body")).to_have_attribute("data-signed-in", "1")  # its token checked: it takes presses
     held = []
     page.route("**/counters/30/call-next", lambda route: held.append(route))  # its answer is held back
     page.keyboard.press("Enter")
-    wait_until(lambda: held or page.wait_for_timeout(20), what="the held call-next request")
+    wait_until(lambda: held or page.wait_for_timeout(20),
+               what=lambda: f"the held call-next request (the pad then: {pad_state(page)})")
     page.keyboard.press("Enter")  # the same press again: one call, and the pad says so
     expect(page.locator("#pad-message")).to_contain_text("bấm một lần là đủ")
     page.keyboard.press("h")  # Hoàn thành while call-next is in flight: queued, not dropped

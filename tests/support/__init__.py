@@ -36,14 +36,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float = TIMEOUT, interval: float = 0.02, what: str = "condition"):
+def wait_until(predicate, timeout: float = TIMEOUT, interval: float = 0.02, what="condition"):
+    """``predicate()``'s first truthy result; ``what`` names it in the timeout's message (a callable is
+    called only then, to describe the state it found)."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
+            raise TimeoutError(f"timed out waiting for {what() if callable(what) else what}")
         time.sleep(interval)
 
 
