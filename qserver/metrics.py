@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -40,8 +41,14 @@ class Metrics:
         self._events: dict[tuple[str, str], Any] = {}
         self._waiting: dict[tuple[str, str], Any] = {}
         self._latency: dict[str, Any] = {}
+        self.last_event_at = time.monotonic()
+
+    def idle_s(self) -> float:
+        """Seconds since the last event was read (the heap is swept when the city is quiet)."""
+        return time.monotonic() - self.last_event_at
 
     def event(self, site: str, frame: dict[str, Any]) -> None:
+        self.last_event_at = time.monotonic()
         kind = frame.get("type", "?")
         counter = self._events.get((site, kind))
         if counter is None:

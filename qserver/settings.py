@@ -39,6 +39,7 @@ class Settings:
     heartbeat_s: float = 15.0             # websocket heartbeat frames
     client_queue_frames: int = 512        # frames buffered per websocket client before it is dropped
     replay_max_events: int = 10_000       # a `since` further back than this gets a snapshot
+    gc_freeze_s: float = 1.0              # survivors hidden from full garbage collections this often (0: off)
     token_cache_s: float = 0.5            # how long a process trusts a token it looked up (revocation delay)
     headers_timeout_s: float = 10.0       # a connection must send a request's headers within this
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For names the client (limits per address)

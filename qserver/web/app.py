@@ -24,6 +24,7 @@ from ..connection import client_name, connect_redis
 from ..engine import ScriptBatcher, SiteEngine
 from ..engine.replication import Replication
 from ..exceptions import QServerError
+from ..heap import HeapKeeper
 from ..live.endpoint import routes as ws_routes
 from ..live.hub import Hub
 from ..managers.city import page_routes as city_pages
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         app.state.limits = Limits(client, settings)
         app.state.metrics, app.state.clock = metrics, clock
         preparing = asyncio.create_task(_prepare(engines, metrics))
+        heap = HeapKeeper(settings.gc_freeze_s, metrics.idle_s)
+        heap.start()
         await hub.start()
         app.state.worker = worker = HomeWorker(client, engines, settings, metrics)
         if settings.home_worker:
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
             yield
         finally:
             preparing.cancel()
+            await heap.stop()
             await worker.stop()
             await hub.stop()
             app.state.auth.close()
