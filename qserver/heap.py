@@ -3,14 +3,14 @@
 CPython collects its oldest generation whenever a quarter more objects have survived since the last
 full collection, and each full collection walks every object alive: with 10,000 display sockets some
 300,000. Measured with a ``gc.callbacks`` hook under ``bench/floor.py --parts fanout --sockets 10000``:
-while the 10,000 displays connect, 12 full collections growing to 0.42 s each (2.4–2.5 s in all); a
-call that arrives during one reaches no screen until it ends (earlier runs: calls delayed 190–530 ms,
-traced to such collections).
+while the 10,000 displays connect, 12–13 full collections growing to 0.44–0.54 s each (2.6–3.3 s in
+all); a call that arrives during one reaches no screen until it ends (earlier runs: calls delayed
+190–530 ms, traced to such collections).
 
 So what has survived is moved out of the collector's sight every second (a young collection, then
 ``gc.freeze()``, which only splices lists): a full collection walks only what is new. Measured the same
-way: 12 full collections of at most 0.07 s (0.38–0.46 s in all), and the displays connected in 8.5 s
-instead of 10–11. Frozen objects are still freed the moment nothing refers to them; only garbage in
+way: 11–12 full collections of at most 0.07 s (0.38–0.46 s in all), and the displays connected in
+8.5 s instead of 10–12. Frozen objects are still freed the moment nothing refers to them; only garbage in
 reference cycles among them (a closed socket's objects) waits for the next sweep: ``gc.unfreeze()`` and
 one full collection, made once the process has read no event for ``quiet_s`` (the night), at most every
 ``sweep_every_s``, and at the latest after ``sweep_latest_s``.
