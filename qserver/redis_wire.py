@@ -16,6 +16,8 @@ command raised as the ConnectionError it is.
   ``AttributeError`` (on Python 3.12+ a transport torn down under it gives ``TypeError``, redis-py
   #4287), which no retry layer of redis-py knows: the request failed with 500 in a fail-over. Nothing
   was written; here it is a ``ConnectionError``, which redis-py's retries run again on a new connection.
+  (redis-py 8.2 checks the writer before its write and raises the ConnectionError itself; the mixin
+  keeps 8.1, the oldest release setup.cfg allows, right.)
 
 :func:`wired` gives the class for any redis-py connection class (TCP, unix socket, TLS, Sentinel-managed);
 :func:`wire` sets it on a pool before the pool opens its first connection.

@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError, RedisError
 
 from qserver.connection import connect_redis
-from qserver.redis_wire import wire
+from qserver.redis_wire import wire, wired
 
 COMMANDS = [
     ("GET", "k"),
@@ -72,13 +72,14 @@ async def test_a_real_redis_answers_packed_commands(redis_url, flushed):
 
 async def test_a_connection_closed_under_a_command_is_a_connection_error(redis_url, flushed):
     """Another task closes a connection (as redis-py's cluster client does to every connection of its
-    nodes in a fail-over) while this one connects and sends, at every point of the handshake in turn:
-    the sender gets a RedisError (ConnectionError), which redis-py's retries know, never the
-    AttributeError of a writer gone (the 500 CI met in the cluster fail-over test)."""
+    nodes in a fail-over) while this one connects and sends: the sender gets a RedisError
+    (ConnectionError), which redis-py's retries know, never the AttributeError of a writer gone (the 500
+    CI met in the cluster fail-over test)."""
     pool = connect_redis(redis_url, name="qserver-test").connection_pool
     # a short read timeout: a read left waiting on a socket closed by our side ends at it
     connection = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": 0.2})
-    torn_down = 0
+    # closed at every point of the handshake in turn (where the close lands depends on when Redis
+    # answers): whatever the point, a RedisError or nothing
     for steps in range(40):
         sending = asyncio.create_task(connection.send_packed_command(connection.pack_command("PING")))
         for _ in range(steps):
@@ -86,11 +87,46 @@ async def test_a_connection_closed_under_a_command_is_a_connection_error(redis_u
         await connection.disconnect(nowait=True)
         try:
             await sending
-        except RedisError as exc:
-            torn_down += isinstance(exc, RedisConnectionError) and isinstance(exc.__cause__, AttributeError)
+        except RedisError:
+            pass
         await connection.disconnect()
-    assert torn_down, "no step closed the connection between the handshake's check and its write"
+
+    # and the narrow moment itself, made certain: closed after the handshake's check, before the write
+    # (redis-py 8.2 checks the writer itself there; 8.1 let the AttributeError out)
+    async def closed_by_another_task():
+        await connection.disconnect(nowait=True)
+
+    connection.check_health = closed_by_another_task
+    with pytest.raises(RedisConnectionError):
+        await connection.send_packed_command(connection.pack_command("PING"))
+    del connection.check_health
     await connection.connect()  # and the connection is usable again
+    await connection.send_command("PING")
+    assert await connection.read_response() == b"PONG"
+    await connection.disconnect()
+
+
+async def test_a_writer_gone_under_a_redis_py_write_is_a_connection_error(redis_url, flushed):
+    """Where redis-py lets the AttributeError (or on Python 3.12+ the TypeError) of a writer torn down
+    under its write out (redis-py 8.1, #4287), qserver's connection turns it into a ConnectionError, the
+    connection left disconnected and usable again."""
+    class Leaky(Connection):
+        leak: type[Exception] | None = None  # what the next write lets out, after another task closed it
+
+        async def _send_packed_command(self, command):
+            leak, self.leak = self.leak, None
+            if leak is None:
+                return await super()._send_packed_command(command)
+            await self.disconnect(nowait=True)
+            raise leak("'NoneType' object has no attribute 'writelines'")
+
+    connection = wired(Leaky)(**connect_redis(redis_url).connection_pool.connection_kwargs)
+    for leak in (AttributeError, TypeError):
+        await connection.connect()
+        connection.leak = leak
+        with pytest.raises(RedisConnectionError) as caught:
+            await connection.send_packed_command(connection.pack_command("PING"))
+        assert isinstance(caught.value.__cause__, leak) and not connection.is_connected
     await connection.send_command("PING")
     assert await connection.read_response() == b"PONG"
     await connection.disconnect()
