@@ -1,16 +1,19 @@
-"""Transitions started in the same turn of the event loop go to Redis together: one connection, one
-write and one read for all of them (:func:`qserver.redis_wire.exchange`, a pipeline without redis-py's
-per-call bookkeeping).
+"""Transitions go to Redis on one held connection, each written the moment it is asked, the replies
+matched in order (:class:`qserver.redis_pipe.Pipe`): Redis runs the first transitions of a wave of
+requests while the server still prepares the others. While that connection is being made, or when it
+was lost under a call, the calls of one turn of the event loop go together on a pooled connection
+instead (one write and one read for all of them, :func:`qserver.redis_wire.exchange`, with redis-py's
+retry): a call the pipe lost is run again that way, as redis-py runs a pipeline again on a new
+connection.
 
-Each transition is still its own ``EVALSHA``, atomic on its own, answered or refused on its own: a
-pipeline only puts the calls back to back on one connection instead of each taking a connection from
-the pool, writing and waking up for its answer alone. Under load (50 officers and kiosks at once) that
-is most of what a request cost in redis-py; alone, a call waits one loop turn more (microseconds).
+Each transition is still its own ``EVALSHA``, atomic on its own, answered or refused on its own; the
+pipe and the batch only put the calls back to back on one connection instead of each taking a
+connection from the pool, writing and waking up for its answer alone. Under load (50 officers and
+kiosks at once) that was most of what a request cost in redis-py.
 
 A script Redis does not know (a restarted or flushed Redis) is loaded and run again by the redis-py
-script object, as a direct call would. A lost connection fails every call of the batch with the same
-error, as it would have failed each of them. A cluster client (whose pipelines split by shard) is
-called directly, one script at a time.
+script object, as a direct call would. A cluster client (whose pipelines split by shard) is called
+directly, one script at a time.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+from ..redis_pipe import Pipe, PipeBroken
 from ..redis_wire import exchange
 
 __all__ = ["ScriptBatcher"]
@@ -31,24 +35,51 @@ MAX_BATCH = 128
 
 
 class ScriptBatcher:
-    """Runs registered scripts, batching the calls made in the same loop turn. One per Redis client."""
+    """Runs registered scripts on the pipe, or batching the calls made in the same loop turn. One per
+    Redis client."""
 
     def __init__(self, redis: Redis):
         self.redis = redis
         self.batching = isinstance(redis, Redis)  # not a RedisCluster (another class)
+        self._pipe = Pipe(redis.connection_pool) if self.batching else None
         self._pending: list[tuple[AsyncScript, list, list, asyncio.Future]] = []
         self._tasks: set[asyncio.Task] = set()
 
     async def run(self, script: AsyncScript, keys: list, args: list) -> Any:
         """The script's answer, as ``await script(keys=keys, args=args)`` would give it."""
-        if not self.batching:
+        if self._pipe is None:
             return await script(keys=keys, args=args)
+        command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+        piped = self._pipe.submit(command)
+        if piped is not None:
+            try:
+                result = await piped
+                if isinstance(result, NoScriptError):  # a restarted or flushed Redis
+                    result = await self._loaded_and_run(script, command, result)
+                return await _settle(script, keys, args, result)
+            except PipeBroken:
+                pass  # run again the other way
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         if not self._pending:
             loop.call_soon(self._flush)
         self._pending.append((script, keys, args, future))
         return await future
+
+    async def _loaded_and_run(self, script: AsyncScript, command: tuple, refused: NoScriptError) -> Any:
+        """The reply of ``command`` run again on the pipe behind a SCRIPT LOAD of its script: the callers
+        refused together load and run again in their order (each wakes in turn)."""
+        loading = self._pipe.submit(("SCRIPT", "LOAD", script.script))
+        again = self._pipe.submit(command) if loading is not None else None
+        if again is None:
+            return refused  # the pipe is down: loaded and run again on a pooled connection
+        loading.add_done_callback(_retrieved)
+        return await again
+
+    async def aclose(self) -> None:
+        """Give the pipe's connection back (calls after this go the batched way)."""
+        if self._pipe is not None:
+            await self._pipe.aclose()
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -66,20 +97,30 @@ class ScriptBatcher:
                 _fail(future, exc)
             return
         for (script, keys, args, future), result in zip(batch, results):
-            if isinstance(result, NoScriptError):
-                try:
-                    result = await script(keys=keys, args=args)  # loads it, then runs it
-                except BaseException as exc:
-                    _fail(future, exc)
-                    continue
-            if isinstance(result, Exception):
-                _fail(future, result)
-            else:
-                _answer(future, result)
+            try:
+                _answer(future, await _settle(script, keys, args, result))
+            except BaseException as exc:
+                _fail(future, exc)
 
     async def _exchange(self, commands: list[tuple]) -> list[Any]:
         """The batch's replies (see :func:`qserver.redis_wire.exchange`: no redis-py pipeline per batch)."""
         return await exchange(self.redis.connection_pool, commands)
+
+
+async def _settle(script: AsyncScript, keys: list, args: list, result: Any) -> Any:
+    """A script's answer from its reply: a script Redis did not know is loaded and run again, an error
+    reply raised."""
+    if isinstance(result, NoScriptError):
+        return await script(keys=keys, args=args)  # loads it, then runs it
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    """Take a future's outcome nobody awaits (asyncio would log an exception never retrieved)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _answer(future: asyncio.Future, result: Any) -> None:

@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
         # One for every site: WAIT for the configured replicas after each write, on the write's connection.
         replication = Replication(client, settings.redis_wait_replicas, settings.redis_wait_timeout_ms,
                                   on_unconfirmed=metrics.unconfirmed)
-        batcher = ScriptBatcher(client)  # every site's transitions share the pipelines
+        batcher = ScriptBatcher(client)  # every site's transitions share its pipe
         engines = {slug: SiteEngine(client, site, clock, secret=secret, stream_maxlen=settings.stream_maxlen,
                                     always_open=settings.always_open, replication=replication,
                                     catalogue=catalogues[slug].catalogue, batcher=batcher)
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None, 
             await hub.stop()
             app.state.auth.close()
             await hub.reader.aclose()
+            await batcher.aclose()
             if own_redis:
                 await client.aclose()
 

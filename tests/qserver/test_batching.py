@@ -1,5 +1,6 @@
-"""Transitions of one loop turn share a pipeline (qserver.engine.batching), on a real Redis: each is
-still answered, refused or failed on its own."""
+"""Transitions go to Redis on the batcher's pipe, written as they come, or, while it is down, a loop
+turn's calls share a pipeline (qserver.engine.batching, qserver.redis_pipe), on a real Redis: each is
+still answered, refused or failed on its own, none lost or run twice."""
 
 from __future__ import annotations
 
@@ -28,15 +29,51 @@ def count_pipelines(batcher: ScriptBatcher) -> list[int]:
     return opened
 
 
-async def test_concurrent_transitions_share_pipelines_and_get_their_own_answers(engine):
-    """Sixty issues started together go to Redis in far fewer pipelines; every ticket gets its own
-    number, once, in the order the calls were made."""
+async def test_concurrent_transitions_share_the_pipe_and_get_their_own_answers(engine):
+    """Sixty issues started together go on the pipe, none batched (the first while its connection is
+    made, the script loaded on the way); every ticket gets its own number, once, in the order the calls
+    were made."""
     opened = count_pipelines(engine._batcher)
     answers = await asyncio.gather(*(engine.issue(NOI_VU) for _ in range(60)))
-    numbers = [a["ticket"]["number"] for a in answers]
-    assert numbers == [f"E{n:03d}" for n in range(1, 61)]
-    assert 1 <= len(opened) < 10, f"{len(opened)} pipelines for 60 calls"
+    assert [a["ticket"]["number"] for a in answers] == [f"E{n:03d}" for n in range(1, 61)]
+    assert opened == [] and engine._batcher._pipe.connected
     assert (await engine.state())["waiting"][NOI_VU] == 60
+
+
+async def test_without_the_pipe_a_loop_turns_calls_share_pipelines(engine):
+    """With the pipe down, sixty issues started together go to Redis in far fewer pipelines, every
+    ticket numbered once, in the order the calls were made."""
+    await engine.issue(NOI_VU)  # the script loaded
+    engine._batcher._pipe.submit = lambda command: None
+    opened = count_pipelines(engine._batcher)
+    answers = await asyncio.gather(*(engine.issue(NOI_VU) for _ in range(60)))
+    assert [a["ticket"]["number"] for a in answers] == [f"E{n:03d}" for n in range(2, 62)]
+    assert 1 <= len(opened) < 10, f"{len(opened)} pipelines for 60 calls"
+
+
+async def test_calls_in_flight_when_the_pipe_is_cut_are_run_once_the_other_way(engine, redis):
+    """Redis paused, twenty issues written on the pipe, its connection killed: each is run again on a
+    pooled connection and answered, every number once, in the order the calls were made; the pipe is
+    made again for the calls after."""
+    await engine.issue(NOI_VU)
+    pipe = engine._batcher._pipe
+    assert pipe.connected
+    opened = count_pipelines(engine._batcher)
+    await redis.execute_command("CLIENT", "PAUSE", 400, "WRITE")  # the scripts wait, unrun
+    calls = [asyncio.ensure_future(engine.issue(NOI_VU)) for _ in range(20)]
+    await asyncio.sleep(0)
+    assert len(pipe._link.in_flight) == 20
+    await redis.execute_command("CLIENT", "KILL", "TYPE", "normal")  # every connection but this one
+    answers = await asyncio.gather(*calls)
+    assert [a["ticket"]["number"] for a in answers] == [f"E{n:03d}" for n in range(2, 22)]
+    assert sum(opened) == 20  # all of them the other way
+    issued = 21
+    while not pipe.connected and issued < 60:  # made again after its pause (RECONNECT_S)
+        await engine.issue(NOI_VU)
+        issued += 1
+        await asyncio.sleep(0.05)
+    assert pipe.connected
+    assert (await engine.state())["waiting"][NOI_VU] == issued
 
 
 async def test_a_refusal_fails_only_its_own_call(engine):
