@@ -1,7 +1,8 @@
 """Transitions go to Redis on one held connection, each written the moment it is asked, the replies
 matched in order (:class:`qserver.redis_pipe.Pipe`): Redis runs the first transitions of a wave of
-requests while the server still prepares the others. While that connection is being made, or when it
-was lost under a call, the calls of one turn of the event loop go together on a pooled connection
+requests while the server still prepares the others. Calls made while that connection is being made
+wait for it, in their order. When it cannot be made (Redis away a moment ago), and for the calls in
+flight when it was lost, the calls of one turn of the event loop go together on a pooled connection
 instead (one write and one read for all of them, :func:`qserver.redis_wire.exchange`, with redis-py's
 retry): a call the pipe lost is run again that way, as redis-py runs a pipeline again on a new
 connection.
@@ -11,7 +12,8 @@ pipe and the batch only put the calls back to back on one connection instead of 
 connection from the pool, writing and waking up for its answer alone. Under load (50 officers and
 kiosks at once) that was most of what a request cost in redis-py.
 
-A script Redis does not know (a restarted or flushed Redis) is loaded and run again by the redis-py
+A script Redis does not know (a restarted or flushed Redis) is loaded and run again: on the pipe behind
+a ``SCRIPT LOAD`` (the callers refused together run again in their order), in a batch by the redis-py
 script object, as a direct call would. A cluster client (whose pipelines split by shard) is called
 directly, one script at a time.
 """
