@@ -133,14 +133,7 @@ async def test_master_killed_under_load_loses_no_acknowledged_ticket(group, tmp_
             first = live.snapshots[0]
             workers = [asyncio.create_task(desk.kiosk_loop(at_front, AGENCIES, f"kiosk{i}", 0.03)) for i in range(2)]
             workers += [asyncio.create_task(desk.officer_loop(at_back, c, 0.05)) for c in COUNTERS]
-            await wait_for(lambda: len(desk.issued) >= 30 and len(desk.calls) >= 10, "load before the kill")
-            old_port = group.master_address()[1]
-            desk.mark_kill()
-            group.master.kill()
-            issued_at_kill = len(desk.issued)
-            await wait_for(lambda: desk.recovered_at is not None, "a write answered after the kill", 6 * TIMEOUT)
-            recovered_s = desk.recovered_at - desk.kill_at
-            assert group.master_address()[1] != old_port, "the sentinels did not promote the replica"
+            issued_at_kill, recovered_s = await kill_the_master_under_load(group, desk)
             # The old master comes back (as systemd would restart it) and the sentinels make it a replica of
             # the new one: until then every write waits QSERVER_REDIS_WAIT_TIMEOUT_MS for a replica.
             group.master.start()
@@ -187,14 +180,7 @@ async def test_master_killed_without_wait_serves_again_on_the_new_master(group, 
         workers = [asyncio.create_task(desk.kiosk_loop(http, AGENCIES, f"kiosk{i}", 0.01)) for i in range(4)]
         workers += [asyncio.create_task(desk.officer_loop(http, c, 0.02)) for c in COUNTERS]
         try:
-            await wait_for(lambda: len(desk.issued) >= 30 and len(desk.calls) >= 10, "load before the kill")
-            old_port = group.master_address()[1]
-            desk.mark_kill()
-            group.master.kill()
-            issued_at_kill = len(desk.issued)
-            await wait_for(lambda: desk.recovered_at is not None, "a write answered after the kill", 6 * TIMEOUT)
-            recovered_s = desk.recovered_at - desk.kill_at
-            assert group.master_address()[1] != old_port, "the sentinels did not promote the replica"
+            issued_at_kill, recovered_s = await kill_the_master_under_load(group, desk)
             await wait_for(lambda: len(desk.issued) >= issued_at_kill + 30, "load after the fail-over")
         finally:
             desk.stopping = True
@@ -206,6 +192,19 @@ async def test_master_killed_without_wait_serves_again_on_the_new_master(group, 
         print(f"\n[sentinel, no WAIT] master killed: first write answered after {recovered_s:.2f} s; "
               f"{len(desk.issued)} tickets, {len(desk.calls)} calls, {desk.retries} retried requests")
     assert recovered_s < 6 * TIMEOUT
+
+
+async def kill_the_master_under_load(group: SentinelGroup, desk: Desk) -> tuple[int, float]:
+    """Once the desk's load runs, SIGKILL the master; wait for a write answered after it and check the
+    sentinels promoted the replica. (tickets issued at the kill, seconds until that write's answer)"""
+    await wait_for(lambda: len(desk.issued) >= 30 and len(desk.calls) >= 10, "load before the kill")
+    old_port = group.master_address()[1]
+    desk.mark_kill()
+    group.master.kill()
+    issued_at_kill = len(desk.issued)
+    await wait_for(lambda: desk.recovered_at is not None, "a write answered after the kill", 6 * TIMEOUT)
+    assert group.master_address()[1] != old_port, "the sentinels did not promote the replica"
+    return issued_at_kill, desk.recovered_at - desk.kill_at
 
 
 def _after(event_id: str, since: str) -> bool:
