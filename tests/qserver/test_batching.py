@@ -59,9 +59,12 @@ async def test_calls_in_flight_when_the_pipe_is_cut_are_run_once_the_other_way(e
     pipe = engine._batcher._pipe
     assert pipe.connected
     opened = count_pipelines(engine._batcher)
-    await redis.execute_command("CLIENT", "PAUSE", 400, "WRITE")  # the scripts wait, unrun
+    await redis.execute_command("CLIENT", "PAUSE", 1500, "WRITE")  # the scripts wait, unrun
     calls = [asyncio.ensure_future(engine.issue(NOI_VU)) for _ in range(20)]
-    await asyncio.sleep(0)
+    for _ in range(1000):  # a few loop turns
+        if len(pipe._link.in_flight) == 20:
+            break
+        await asyncio.sleep(0)
     assert len(pipe._link.in_flight) == 20
     await redis.execute_command("CLIENT", "KILL", "TYPE", "normal")  # every connection but this one
     answers = await asyncio.gather(*calls)
