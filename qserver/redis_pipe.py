@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: After a failed connect, how long the pipe waits before it tries again (callers go another way).
 RECONNECT_S = 0.5
+#: How long closing waits for the reader and for the connection to go back to the pool.
+CLOSE_TIMEOUT_S = 1.0
 
 
 class PipeBroken(Exception):
@@ -73,13 +75,11 @@ class Pipe:
         """Stop: commands in flight fail with PipeBroken, the connection goes back to the pool."""
         self._closed = True
         link, self._link = self._link, None
-        for task in (self._connecting, link and link.reader):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+        tasks = [task for task in (self._connecting, link and link.reader) if task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:  # bounded, and never taking our own cancellation for theirs
+            await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_S)
 
     def _connect_soon(self) -> None:
         if self._closed or self._connecting is not None or time.monotonic() < self._retry_at:
@@ -156,12 +156,15 @@ class _Link:
                 future = in_flight.popleft()
                 if not future.done():
                     future.set_exception(broken)
-            try:
-                await connection.disconnect(nowait=True)
-                await pipe.pool.release(connection)
-            except Exception:  # the pool is closing too
+            try:  # bounded: a pool that is closing too must not hold the task (or the loop's end) up
+                await asyncio.wait_for(_give_back(pipe.pool, connection), CLOSE_TIMEOUT_S)
+            except Exception:
                 pass
             if not isinstance(exc, Exception):  # cancelled (aclose, a closed link) or the process stopping
                 raise
             logger.info("pipe: %s", broken)
 
+
+async def _give_back(pool: ConnectionPool, connection: Any) -> None:
+    await connection.disconnect(nowait=True)
+    await pool.release(connection)

@@ -85,13 +85,16 @@ class Hub:
         self._making: dict[tuple[str, int | None], asyncio.Future] = {}
         self._reader_started = False
         self._reader_starting = asyncio.Lock()
+        self._stopping = False
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
+        self._stopping = False
         self._tasks.append(asyncio.create_task(self._read_forever(), name="hub-reader"))
         self._tasks.append(asyncio.create_task(self._heartbeat_forever(), name="hub-heartbeat"))
 
     async def stop(self) -> None:
+        self._stopping = True  # the reader's loop ends even where a Redis call turned its cancel into an error
         for task in self._tasks:
             task.cancel()
         # Bounded: a task stuck in a Redis call that ignores cancellation (seen right after a Redis
@@ -264,7 +267,7 @@ class Hub:
     async def _read_forever(self) -> None:
         """Read every site's new events and publish each site's share; back off and go on after any failure."""
         delay = 0.2
-        while True:
+        while not self._stopping:
             try:
                 await self._start_reader()
                 batches = await self.reader.read(block_ms=2000, count=500)
@@ -274,6 +277,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis down or restarting: keep trying, never die
+                if self._stopping:
+                    return
                 logger.warning("stream reader: %s; retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 # capped at 1 s: after a Redis restart or fail-over, displays get the calls within a second
