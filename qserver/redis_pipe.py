@@ -4,8 +4,8 @@ matched in order: requests pipelined into each other.
 Why: 50 kiosks and officers at once move in waves. When a loop turn's transitions went to Redis
 together (one write, one read), the server had nothing to do while Redis ran the wave's scripts, and
 was busy only ~83 % of the time; written as they come, Redis runs the first transitions of a wave while
-the server still prepares the others (docs/performance.md: HTTP issue rate 0.71 → 0.86–0.91 of the
-floor's).
+the server still prepares the others (docs/performance.md, "Third pass": HTTP issue rate 0.54–0.67 →
+0.67–0.90 of the floor's in one A/B run, call-next 0.56–0.59 → 0.74–0.87).
 
 - :meth:`Pipe.submit` writes a command and gives the future of its reply (an error reply, such as
   ``NoScriptError``, is the result, not raised). Without a live connection it starts making one and
@@ -58,12 +58,11 @@ class Pipe:
 
     def submit(self, command: tuple) -> asyncio.Future | None:
         """The future of ``command``'s reply, the command already written; None when not connected."""
-        link = self._link
-        if link is not None and not link.writer.is_closing():
-            return link.submit(command)
-        if link is not None:  # closed under us: its reader fails what is in flight
+        if self.connected:
+            return self._link.submit(command)
+        if self._link is not None:  # closed under us: its reader fails what is in flight
+            self._link.reader.cancel()
             self._link = None
-            link.reader.cancel()
         self._connect_soon()
         if self._connecting is None:
             return None

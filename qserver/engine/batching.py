@@ -42,8 +42,8 @@ class ScriptBatcher:
 
     def __init__(self, redis: Redis):
         self.redis = redis
-        self.batching = isinstance(redis, Redis)  # not a RedisCluster (another class)
-        self._pipe = Pipe(redis.connection_pool) if self.batching else None
+        # None for a RedisCluster (another class): its scripts are called directly
+        self._pipe = Pipe(redis.connection_pool) if isinstance(redis, Redis) else None
         self._pending: list[tuple[AsyncScript, list, list, asyncio.Future]] = []
         self._tasks: set[asyncio.Task] = set()
 
